@@ -1,0 +1,3 @@
+"""陇数 Longshu — the province's public data resource platform."""
+
+__version__ = "0.1.0"

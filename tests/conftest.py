@@ -1,0 +1,108 @@
+"""Shared fixtures. The suite runs twice in ``make test``: on SQLite (default) and on a real
+PostgreSQL server (``LONGSHU_TEST_DB=pg``; server from ``LONGSHU_TEST_PG_URL`` or
+127.0.0.1:5432). Each run creates and drops its own database."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from longshu import events
+from longshu.config import Settings, reset_settings
+from longshu.db import Database, set_database
+from longshu.models import load_all
+
+BACKEND = os.environ.get("LONGSHU_TEST_DB", "sqlite")
+PG_SERVER = os.environ.get(
+    "LONGSHU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"longshu database backend: {BACKEND}"
+
+
+@pytest.fixture(scope="session")
+def _schema_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """SQLite: a template file with the schema; PostgreSQL: a fresh database for the run."""
+    metadata = load_all().metadata
+    if BACKEND == "pg":
+        name = f"longshu_test_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+        url = PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
+        database = Database(url)
+        with database.engine.begin() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+        metadata.create_all(database.engine)
+        database.dispose()
+        yield url
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        template = tmp_path_factory.mktemp("schema") / "template.db"
+        database = Database(f"sqlite:///{template}")
+        metadata.create_all(database.engine)
+        database.dispose()
+        yield str(template)
+
+
+@pytest.fixture
+def var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    var = tmp_path / "var"
+    var.mkdir()
+    monkeypatch.setenv("LONGSHU_VAR_DIR", str(var))
+    monkeypatch.setenv("LONGSHU_HUEY_BACKEND", "memory")
+    monkeypatch.setenv("LONGSHU_LOG_JSON", "true")
+    reset_settings()
+    yield var
+    reset_settings()
+
+
+@pytest.fixture
+def settings(var_dir: Path, _schema_source: str, db: Database) -> Settings:
+    from longshu.config import get_settings
+
+    return get_settings()
+
+
+@pytest.fixture
+def db(_schema_source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    """A clean database for each test, with inline event delivery."""
+    if BACKEND == "pg":
+        url = _schema_source
+        database = Database(url)
+        _truncate_all(database)
+    else:
+        path = tmp_path / "longshu.db"
+        shutil.copyfile(_schema_source, path)
+        url = f"sqlite:///{path}"
+        database = Database(url)
+    monkeypatch.setenv("LONGSHU_DATABASE_URL", url)
+    reset_settings()
+    set_database(database)
+    events.set_dispatcher(events.inline_dispatcher)
+    yield database
+    events.set_dispatcher(None)
+    set_database(None)
+    database.dispose()
+
+
+def _truncate_all(database: Database) -> None:
+    names = ", ".join(f'"{t.name}"' for t in load_all().metadata.sorted_tables)
+    with database.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def session(db: Database):
+    with db.sessionmaker() as s:
+        yield s

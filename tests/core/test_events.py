@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from longshu import events
+from longshu.actor import SYSTEM
+from longshu.events import Event, EventDelivery, emit, subscribe
+
+SEEN: list[int] = []
+
+events.define("test.thing_happened", "测试事件", "Test event")
+events.define("test.follow_up", "测试后续事件", "Test follow-up")
+
+
+@pytest.fixture
+def recorder():
+    SEEN.clear()
+
+    @subscribe("test.*", name="test-recorder")
+    def record(session, event):
+        SEEN.append(event.id)
+
+    yield SEEN
+    events.SUBSCRIBERS.pop("test-recorder", None)
+
+
+def test_emit_writes_outbox_row_in_the_same_transaction(session, recorder):
+    emit(session, "test.thing_happened", SYSTEM, subject=("thing", 7), amount=decimal.Decimal("1.50"))
+    session.rollback()
+    assert session.scalar(select(func.count(Event.id))) == 0
+    assert recorder == []
+
+
+def test_subscribers_run_after_commit_and_are_acknowledged(session, recorder):
+    ev = emit(session, "test.thing_happened", SYSTEM, subject=("thing", 7), amount=decimal.Decimal("1.50"))
+    session.commit()
+    assert recorder == [ev.id]
+    assert ev.payload == {"amount": "1.50"}
+    delivered = session.scalars(select(EventDelivery.subscriber).where(EventDelivery.event_id == ev.id))
+    assert list(delivered) == ["test-recorder"]
+
+
+def test_unknown_event_type_is_refused(session):
+    with pytest.raises(events.UnknownEventType):
+        emit(session, "test.not_declared", SYSTEM)
+
+
+def test_failed_subscriber_keeps_event_pending_and_retries_in_order(db, session):
+    calls: list[int] = []
+    fail = {"on": True}
+
+    @subscribe("test.*", name="test-flaky")
+    def flaky(s, event):
+        if fail["on"]:
+            raise RuntimeError("boom")
+        calls.append(event.id)
+
+    try:
+        first = emit(session, "test.thing_happened", SYSTEM)
+        session.commit()
+        second = emit(session, "test.follow_up", SYSTEM)
+        session.commit()
+        assert calls == []
+        assert events.pending_count(session, "test-flaky") == 2
+        fail["on"] = False
+        events.deliver_pending(db.sessionmaker)
+        assert calls == [first.id, second.id]
+        events.deliver_pending(db.sessionmaker)
+        assert calls == [first.id, second.id]  # never twice
+    finally:
+        events.SUBSCRIBERS.pop("test-flaky", None)
+
+
+def test_naive_datetime_payload_is_refused(session):
+    import datetime as dt
+
+    with pytest.raises(ValueError):
+        emit(session, "test.thing_happened", SYSTEM, when=dt.datetime(2026, 1, 1))
