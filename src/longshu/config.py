@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     oidc_client_secret: str = ""
     oidc_scopes: str = "openid profile email"
 
+    auto_migrate: bool = True  # apply Alembic migrations when the app starts
     log_level: str = "INFO"
     log_json: bool = True
 

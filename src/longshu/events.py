@@ -172,9 +172,7 @@ def _subject_ref(session: Session, subject: Any) -> tuple[str | None, str | None
     return subject.__tablename__, str(subject.id)
 
 
-def emit(
-    session: Session, type: str, actor: Actor, subject: Any = None, **payload: Any
-) -> Event:
+def emit(session: Session, type: str, actor: Actor, subject: Any = None, **payload: Any) -> Event:
     """Record an event in the caller's transaction. ``subject`` is a model instance or a
     ``(type, id)`` pair. Payloads hold identifiers and figures, never personal data."""
     if type not in CATALOGUE:

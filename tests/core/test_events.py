@@ -28,18 +28,24 @@ def recorder():
 
 
 def test_emit_writes_outbox_row_in_the_same_transaction(session, recorder):
-    emit(session, "test.thing_happened", SYSTEM, subject=("thing", 7), amount=decimal.Decimal("1.50"))
+    emit(
+        session, "test.thing_happened", SYSTEM, subject=("thing", 7), amount=decimal.Decimal("1.50")
+    )
     session.rollback()
     assert session.scalar(select(func.count(Event.id))) == 0
     assert recorder == []
 
 
 def test_subscribers_run_after_commit_and_are_acknowledged(session, recorder):
-    ev = emit(session, "test.thing_happened", SYSTEM, subject=("thing", 7), amount=decimal.Decimal("1.50"))
+    ev = emit(
+        session, "test.thing_happened", SYSTEM, subject=("thing", 7), amount=decimal.Decimal("1.50")
+    )
     session.commit()
     assert recorder == [ev.id]
     assert ev.payload == {"amount": "1.50"}
-    delivered = session.scalars(select(EventDelivery.subscriber).where(EventDelivery.event_id == ev.id))
+    delivered = session.scalars(
+        select(EventDelivery.subscriber).where(EventDelivery.event_id == ev.id)
+    )
     assert list(delivered) == ["test-recorder"]
 
 

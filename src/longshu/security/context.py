@@ -1,7 +1,7 @@
 """The request context every route receives: database session, actor, locale.
 
-Routes declare their permission with ``Depends(requires("domain.action"))``; the app refuses
-to start if a route declares none, and a test walks every route × role against a table.
+Routes declare their permission by taking ``ctx: Ctx = requires("domain.action")``; the app
+refuses to start if a route declares none, and a test walks every route × role against a table.
 """
 
 from __future__ import annotations
@@ -13,9 +13,13 @@ from typing import Any
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from longshu.actor import Actor
+from longshu import events
+from longshu.actor import ANONYMOUS, Actor
 from longshu.db import get_database
+from longshu.errors import LongshuError
 from longshu.security.access import PERMISSIONS, require
+from longshu.security.identity import csrf
+from longshu.security.identity.errors import CsrfFailed
 
 
 @dataclass
@@ -30,21 +34,46 @@ class Ctx:
         return getattr(self.request.state, "locale", "zh_CN")
 
 
+async def csrf_guard(request: Request) -> None:
+    """Refuse a state-changing browser request without the CSRF token, leaving an event."""
+    try:
+        await csrf.check(request)
+    except CsrfFailed:
+        from longshu.security.identity.service import CSRF_REJECTED
+
+        with get_database().session() as session:
+            events.emit(
+                session, CSRF_REJECTED, ANONYMOUS, method=request.method, path=request.url.path
+            )
+        raise
+
+
 def requires(permission_name: str) -> Any:
-    """``ctx: Ctx = requires("domain.action")`` — resolves the actor, checks the permission and
-    yields a ``Ctx`` whose session commits when the route returns, before the response is sent
-    (and rolls back if it raises). CSRF is checked for cookie-authenticated unsafe requests."""
+    """``ctx: Ctx = requires("domain.action")`` — checks CSRF, resolves the actor, checks the
+    permission and yields a ``Ctx`` whose session commits when the route returns, before the
+    response is sent (and rolls back if the route raises)."""
     if permission_name not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission_name}")
 
-    def dependency(request: Request) -> Iterator[Ctx]:
+    def dependency(request: Request, _csrf: None = Depends(csrf_guard)) -> Iterator[Ctx]:
         from longshu.security.identity.service import resolve_actor
 
         database = get_database()
-        with database.session() as session:
-            actor = resolve_actor(session, request)
-            require(actor, permission_name)
+        session = database.sessionmaker()
+        try:
+            try:
+                actor = resolve_actor(session, request)
+                require(actor, permission_name)
+            except LongshuError:
+                session.commit()  # keep the record of a refused token or sign-in
+                raise
             yield Ctx(session=session, actor=actor, request=request, permission=permission_name)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
 
     dependency.permission = permission_name  # type: ignore[attr-defined]
     dependency.__name__ = f"requires_{permission_name.replace('.', '_')}"

@@ -1,0 +1,105 @@
+"""The Gansu demo: organisations, one login per role, and (as domains arrive) their data.
+
+Idempotent: loading twice adds nothing. Demo passwords are public by design; never load the
+demo into a production database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from longshu.actor import SYSTEM
+from longshu.security.access.roles import ROLES
+from longshu.security.identity import service as identity
+from longshu.security.identity.models import User
+
+DEMO_PASSWORD = "Gansu#Demo2026"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: str
+    org_key: str | None
+    display_name: str
+
+
+DEMO_LOGINS = [
+    DemoLogin("admin", "platform_admin", "bureau", "平台管理员 王建国"),
+    DemoLogin("reviewer", "bureau_reviewer", "bureau", "数据局审核员 李娜"),
+    DemoLogin("cdo_health", "chief_data_officer", "health", "首席数据官 张伟"),
+    DemoLogin("wl_admin", "dept_data_admin", "culture_tourism", "文旅厅数据管理员 刘洋"),
+    DemoLogin("wl_reviewer", "dept_reviewer", "culture_tourism", "文旅厅审核员 陈静"),
+    DemoLogin("jt_user", "data_consumer", "transport", "交通厅数据使用方 杨帆"),
+    DemoLogin("operator", "operator", "operator_a", "运营机构工程师 赵磊"),
+    DemoLogin("assessor", "assessor", "assessor", "评估机构 孙敏"),
+    DemoLogin("auditor", "auditor", "bureau", "审计员 周强"),
+    DemoLogin("citizen", "public", None, "公众 马丽"),
+]
+
+
+@dataclass(frozen=True)
+class LoginCard:
+    username: str
+    password: str
+    role_zh: str
+    role_en: str
+    org_name: str
+    totp_secret: str | None
+
+
+def load_demo(session: Session) -> list[LoginCard]:
+    """Load every demo set; returns the demo logins to print."""
+    from longshu.orgs.demo import load_demo_organisations
+
+    orgs = load_demo_organisations(session, SYSTEM)
+    cards = []
+    for login in DEMO_LOGINS:
+        org = orgs.get(login.org_key) if login.org_key else None
+        user = session.scalar(select(User).where(User.username == login.username))
+        if user is None:
+            user = identity.create_user(
+                session,
+                SYSTEM,
+                login.username,
+                DEMO_PASSWORD,
+                login.display_name,
+                org_id=org.id if org else None,
+                roles=[login.role],
+            )
+        if identity.needs_second_factor(user):
+            identity.begin_totp_enrolment_for(session, user)
+        role = ROLES[login.role]
+        cards.append(
+            LoginCard(
+                login.username,
+                DEMO_PASSWORD,
+                role.title_zh,
+                role.title_en,
+                org.name if org else "—",
+                user.totp_secret if identity.needs_second_factor(user) else None,
+            )
+        )
+    return cards
+
+
+def print_logins(console: Console, cards: list[LoginCard]) -> None:
+    table = Table(title="演示账号 Demo logins — http://127.0.0.1:8000/login")
+    for column in ("角色 Role", "用户名 Username", "密码 Password", "单位 Organisation", "TOTP"):
+        table.add_column(column)
+    for card in cards:
+        table.add_row(
+            f"{card.role_zh} {card.role_en}",
+            card.username,
+            card.password,
+            card.org_name,
+            card.totp_secret or "",
+        )
+    console.print(table)
+    console.print(
+        "平台管理员首次登录需绑定动态口令 (TOTP): add the secret above to an authenticator app."
+    )

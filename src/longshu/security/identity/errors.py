@@ -1,0 +1,100 @@
+"""Identity's error conditions, each with its own key and status."""
+
+from __future__ import annotations
+
+from longshu.errors import Conflict, Forbidden, InvalidInput, LongshuError, NotFound, NotSignedIn
+
+
+class UsernameTaken(Conflict):
+    key = "identity.username_taken"
+    message = "The username {username} is already taken."
+
+
+class InvalidUsername(InvalidInput):
+    key = "identity.invalid_username"
+    message = "A username is 3 to 64 letters, digits, dots, dashes or underscores."
+
+
+class WeakPassword(InvalidInput):
+    key = "identity.weak_password"
+    message = "The password is too weak."
+
+
+class InvalidCredentials(NotSignedIn):
+    key = "identity.invalid_credentials"
+    message = "Wrong username or password."
+
+
+class AccountLocked(LongshuError):
+    key = "identity.account_locked"
+    status = 423
+    message = "Too many failed sign-ins. The account is locked until {until}."
+
+
+class AccountDisabled(Forbidden):
+    key = "identity.account_disabled"
+    status = 401
+    message = "This account is disabled."
+
+
+class TokenInvalid(NotSignedIn):
+    key = "identity.token_invalid"
+    message = "The access token is not valid."
+
+
+class TokenExpired(NotSignedIn):
+    key = "identity.token_expired"
+    message = "The access token has expired."
+
+
+class TokenRevoked(NotSignedIn):
+    key = "identity.token_revoked"
+    message = "The access token has been revoked."
+
+
+class ScopeNotAllowed(InvalidInput):
+    key = "identity.scope_not_allowed"
+    message = "Unknown or not permitted scope: {scope}"
+
+
+class SecondFactorRequired(Forbidden):
+    key = "identity.mfa_required"
+    message = "This action needs the second sign-in factor (TOTP)."
+
+
+class SecondFactorInvalid(InvalidInput):
+    key = "identity.mfa_invalid"
+    message = "The verification code is wrong or was already used."
+
+
+class CsrfFailed(Forbidden):
+    key = "identity.csrf_failed"
+    message = (
+        "The form has expired or did not come from this site. Please reload the page and try again."
+    )
+
+
+class UnknownRole(InvalidInput):
+    key = "identity.unknown_role"
+    message = "Unknown role: {role}"
+
+
+class UserNotFound(NotFound):
+    key = "identity.user_not_found"
+    message = "No such user."
+
+
+class TokenNotFound(NotFound):
+    key = "identity.token_not_found"
+    message = "No such token."
+
+
+class SingleSignOnUnavailable(LongshuError):
+    key = "identity.sso_unavailable"
+    status = 404
+    message = "Single sign-on is not configured."
+
+
+class SingleSignOnFailed(NotSignedIn):
+    key = "identity.sso_failed"
+    message = "Single sign-on failed: {reason}"
