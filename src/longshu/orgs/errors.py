@@ -4,6 +4,7 @@ translates (the Chinese text is in the i18n catalogue)."""
 from __future__ import annotations
 
 from longshu.errors import Conflict, InvalidInput, NotFound
+from longshu.ids import Check
 
 
 class InvalidRegion(InvalidInput):
@@ -45,6 +46,10 @@ class InvalidCreditCode(InvalidInput):
     key = "orgs.invalid_credit_code"
     status = 422
     message = "The unified social credit code is not valid."
+
+    def __init__(self, check: Check) -> None:
+        self.reason = check.reason
+        super().__init__(check.message or None)
 
 
 class OrganizationNotFound(NotFound):

@@ -283,9 +283,7 @@ def _credit_code(value: str | None) -> str | None:
         return None
     verdict = ids.check_credit_code(value)
     if not verdict:
-        error = InvalidCreditCode(verdict.message)
-        error.reason = verdict.reason  # type: ignore[attr-defined]
-        raise error
+        raise InvalidCreditCode(verdict)
     return ids.normalise_credit_code(value)
 
 

@@ -43,7 +43,10 @@ def organisation_directory(
         )
     except LongshuError as exc:  # a bad filter shows the message above an empty list
         error, orgs, total = exc, [], 0
-    tree = regions.region_tree(ctx.session)
+    try:
+        tree = regions.region_tree(ctx.session)
+    except LongshuError:  # regions not loaded yet: the filter offers no regions
+        tree = None
     return render(
         ctx.request,
         "orgs/list.html",
