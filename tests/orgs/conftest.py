@@ -41,3 +41,44 @@ def emitted(session):
         return list(session.scalars(select(Event).where(Event.type == type_).order_by(Event.id)))
 
     return of_type
+
+
+# --- HTTP -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api(settings, db):
+    """A client of the whole application (lifespan not run: the test schema is in place)."""
+    from fastapi.testclient import TestClient
+
+    from longshu.app import create_app
+    from longshu.orgs import api as orgs_api
+    from longshu.orgs import views as orgs_views
+
+    app = create_app(settings, db)
+    mounted = {getattr(r, "path", None) for r in app.routes}
+    # Until the app mounts this domain's routers itself, mount them here.
+    for module, probe in ((orgs_api, "/api/v1/orgs"), (orgs_views, "/console/orgs")):
+        if probe not in mounted:
+            app.include_router(module.router)
+    return TestClient(app, follow_redirects=False)
+
+
+@pytest.fixture
+def bearer(db):
+    """``bearer("platform_admin")``: an Authorization header for a new user with those roles."""
+    from longshu.actor import SYSTEM
+    from longshu.security.identity import service as identity
+
+    made = iter(range(1, 1000))
+
+    def header(*roles: str, org_id: int | None = None) -> dict[str, str]:
+        with db.session() as s:
+            user = identity.create_user(
+                s, SYSTEM, f"orgs_user_{next(made)}", None, "测试用户", org_id=org_id, roles=roles
+            )
+            actor = Actor(kind="user", id=user.id, roles=frozenset(roles), mfa=True)
+            _, secret = identity.create_token(s, actor, "orgs-test", ["*"])
+        return {"Authorization": f"Bearer {secret}"}
+
+    return header
