@@ -1,0 +1,341 @@
+"""``verify``: recompute a whole ledger from its data and check every checkpoint.
+
+What it reports, and how exactly (docs/ledger.md, "Auditing the database"):
+- an entry whose data no longer hashes to its leaf hash — that entry;
+- a gap in the indexes — the missing entries;
+- an entry whose seal fails (row changed, moved or inserted without the seal key) — that entry;
+  seals are checked for every entry after the last good checkpoint and inside any checkpoint
+  range whose root no longer matches (``full=True`` checks them all);
+- a stored subtree hash that differs from the recomputed one, or is missing — that node;
+- a checkpoint that is malformed, badly signed, out of order, missing from the sequence, or
+  whose root differs from the recomputed tree — that checkpoint;
+- an event the ledger acknowledged but whose entry is gone — that event.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from longshu.security.crypto.hashing import equal
+from longshu.security.crypto.keystore import KeyStore
+from longshu.security.crypto.signing import PublicKey
+from longshu.security.ledger import merkle, service
+from longshu.security.ledger.checkpoints import (
+    CheckpointBody,
+    MalformedCheckpoint,
+    SignedCheckpoint,
+)
+from longshu.security.ledger.models import Ledger, LedgerCheckpoint
+
+BATCH = 20_000
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # entry | node | checkpoint | event
+    where: str  # "entry 12", "checkpoint 3", ...
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.problem}"
+
+
+@dataclass
+class Report:
+    ledger: str
+    hash_alg: str
+    entries: int = 0
+    nodes: int = 0
+    checkpoints: int = 0
+    seals_checked: int = 0
+    seconds: float = 0.0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def add(self, kind: str, where: str, problem: str) -> None:
+        self.findings.append(Finding(kind, where, problem))
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ledger": self.ledger,
+            "hash_alg": self.hash_alg,
+            "ok": self.ok,
+            "entries": self.entries,
+            "nodes": self.nodes,
+            "checkpoints": self.checkpoints,
+            "seals_checked": self.seals_checked,
+            "seconds": round(self.seconds, 3),
+            "findings": [f.__dict__ for f in self.findings],
+        }
+
+
+class _Levels:
+    """Recomputed tree levels as packed byte strings (32 bytes a hash; 32 MB per 1M leaves)."""
+
+    def __init__(self, hasher: merkle.MerkleHasher) -> None:
+        self.hasher, self.size = hasher, hasher.size
+        self.levels: list[bytearray] = [bytearray()]
+
+    def get(self, level: int, index: int) -> bytes:
+        s = self.size
+        return bytes(self.levels[level][index * s : (index + 1) * s])
+
+    def build_next(self) -> int:
+        """Compute the next level up; returns its node count."""
+        below, s, node = self.levels[-1], self.size, self.hasher.node
+        count = len(below) // s // 2
+        out = bytearray()
+        for i in range(count):
+            out += node(
+                below[2 * i * s : (2 * i + 1) * s], below[(2 * i + 1) * s : (2 * i + 2) * s]
+            )
+        self.levels.append(out)
+        return count
+
+    def root(self, size: int) -> bytes:
+        return self.hasher.fold([self.get(lv, i) for lv, i in merkle.frontier(size)])
+
+
+def verify_ledger(
+    session: Session,
+    name: str = service.EVENTS_LEDGER,
+    *,
+    keys: dict[str, PublicKey] | None = None,
+    full: bool = False,
+) -> Report:
+    """Recompute ``name`` and check it; the report lists every problem found."""
+    started = time.perf_counter()
+    ledger = service.get_ledger(session, name, create=False)
+    hasher = service.hasher_for(ledger)
+    report = Report(ledger.name, ledger.hash_alg)
+    keys = keys if keys is not None else KeyStore().verification_keys()
+    levels = _Levels(hasher)
+    conn = session.connection()
+
+    # 1. Entries: contiguous indexes, data ↔ leaf hash; keep the recomputed leaves.
+    expected = 0
+    rows = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
+        text("SELECT idx, data, leaf_hash FROM ledger_entry WHERE ledger_id = :l ORDER BY idx"),
+        {"l": ledger.id},
+    )
+    leaf_fn, level0 = hasher.leaf, levels.levels[0]
+    for idx, data, leaf_hash in rows:
+        if idx != expected:
+            report.add(
+                "entry",
+                f"entry {expected}" + (f"–{idx - 1}" if idx - 1 > expected else ""),
+                "missing (deleted from the database)",
+            )
+        expected = idx + 1
+        computed = leaf_fn(bytes(data))
+        if computed != bytes(leaf_hash):
+            report.add(
+                "entry",
+                f"entry {idx}",
+                "data does not match its leaf hash (changed in the database)",
+            )
+        level0 += computed
+    report.entries = len(level0) // hasher.size
+
+    # 2. Stored subtree hashes against the recomputed ones, level by level.
+    _check_nodes(conn, ledger, levels, report)
+
+    # 3. Checkpoints: format, signature, order, and the root of the recomputed tree.
+    bad_ranges = _check_checkpoints(session, ledger, levels, keys, report)
+
+    # 4. Seals, where they can name the row a database administrator touched.
+    last_good = max((hi for lo, hi, ok in bad_ranges if ok), default=0)
+    ranges = [(lo, hi) for lo, hi, ok in bad_ranges if not ok] + [(last_good, None)]
+    if full:
+        ranges = [(0, None)]
+    _check_seals(conn, ledger, ranges, report)
+
+    # 5. Events the ledger acknowledged must still have their entry.
+    if ledger.name == service.EVENTS_LEDGER:
+        lost = (
+            conn.execute(
+                text(
+                    "SELECT d.event_id FROM event_delivery d WHERE d.subscriber = 'ledger' AND NOT EXISTS "
+                    "(SELECT 1 FROM ledger_entry e WHERE e.ledger_id = :l AND e.event_id = d.event_id) "
+                    "ORDER BY d.event_id LIMIT 100"
+                ),
+                {"l": ledger.id},
+            )
+            .scalars()
+            .all()
+        )
+        for event_id in lost:
+            report.add(
+                "event", f"event {event_id}", "was recorded in the ledger but its entry is gone"
+            )
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _check_nodes(conn: Any, ledger: Ledger, levels: _Levels, report: Report) -> None:
+    rows = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
+        text("SELECT level, idx, hash FROM ledger_node WHERE ledger_id = :l ORDER BY level, idx"),
+        {"l": ledger.id},
+    )
+
+    def count(level: int) -> int:
+        return len(levels.levels[level]) // levels.size
+
+    def missing(level: int, first: int, last: int) -> None:
+        if first <= last:
+            span = f"–({level}, {last})" if last > first else ""
+            report.add(
+                "node", f"node ({level}, {first}){span}", "missing (deleted from the database)"
+            )
+
+    def build_up_to(level: int) -> None:
+        while len(levels.levels) - 1 < level:
+            levels.build_next()
+            if len(levels.levels) - 1 < level:  # a level with no stored rows at all
+                missing(len(levels.levels) - 1, 0, count(len(levels.levels) - 1) - 1)
+
+    current, expected, stored_count = 0, 0, 0
+    for level, idx, stored in rows:
+        stored_count += 1
+        if level < 1:
+            report.add(
+                "node", f"node ({level}, {idx})", "should not exist (inserted in the database)"
+            )
+            continue
+        if level != current:
+            if current:
+                missing(current, expected, count(current) - 1)
+            build_up_to(level)
+            current, expected = level, 0
+        if not 0 <= idx < count(level) or idx < expected:
+            report.add(
+                "node", f"node ({level}, {idx})", "should not exist (inserted in the database)"
+            )
+            continue
+        missing(level, expected, idx - 1)
+        expected = idx + 1
+        if not equal(levels.get(level, idx), bytes(stored)):
+            report.add(
+                "node", f"node ({level}, {idx})", "stored hash differs from the recomputed subtree"
+            )
+    if current:
+        missing(current, expected, count(current) - 1)
+    while count(len(levels.levels) - 1) >= 2:
+        levels.build_next()
+        missing(len(levels.levels) - 1, 0, count(len(levels.levels) - 1) - 1)
+    report.nodes = stored_count
+
+
+def _check_checkpoints(
+    session: Session, ledger: Ledger, levels: _Levels, keys: dict[str, PublicKey], report: Report
+) -> list[tuple[int, int, bool]]:
+    """Returns (previous size, size, root matches) for each well-formed checkpoint."""
+    origin = service.origin_of(ledger)
+    rows = session.scalars(
+        select(LedgerCheckpoint)
+        .where(LedgerCheckpoint.ledger_id == ledger.id)
+        .order_by(LedgerCheckpoint.seq)
+    ).all()
+    ranges: list[tuple[int, int, bool]] = []
+    prev_size, prev_time, expected_seq = 0, None, 0
+    for row in rows:
+        where = f"checkpoint {row.seq}"
+        report.checkpoints += 1
+        if row.seq != expected_seq:
+            report.add(
+                "checkpoint",
+                f"checkpoint {expected_seq}"
+                + (f"–{row.seq - 1}" if row.seq - 1 > expected_seq else ""),
+                "missing (deleted from the database)",
+            )
+        expected_seq = row.seq + 1
+        try:
+            body = CheckpointBody.parse(row.body)
+        except MalformedCheckpoint as exc:
+            report.add("checkpoint", where, f"malformed signed body: {exc}")
+            continue
+        problem = SignedCheckpoint(
+            ledger.name, body, row.body, row.key_id, row.sig_alg, bytes(row.signature)
+        ).verify(keys)
+        if problem:
+            report.add("checkpoint", where, problem)
+            continue
+        columns = (row.tree_size, bytes(row.root_hash), row.hash_alg, row.issued_at)
+        if columns != (body.tree_size, body.root_hash, body.hash_alg, body.issued_at):
+            report.add("checkpoint", where, "columns differ from the signed body")
+        if body.origin != origin or body.hash_alg != ledger.hash_alg:
+            report.add(
+                "checkpoint", where, f"signed for {body.origin} ({body.hash_alg}), not this ledger"
+            )
+            continue
+        if body.tree_size < prev_size or (prev_time is not None and body.issued_at < prev_time):
+            report.add("checkpoint", where, "out of order: smaller or older than the one before")
+        if body.tree_size > report.entries:
+            report.add(
+                "checkpoint",
+                where,
+                f"covers {body.tree_size} entries, the ledger holds {report.entries}",
+            )
+            ranges.append((min(prev_size, body.tree_size), body.tree_size, False))
+            continue
+        matches = equal(levels.root(body.tree_size), body.root_hash)
+        if not matches:
+            report.add(
+                "checkpoint",
+                where,
+                f"signed root differs from the recomputed tree of {body.tree_size} entries "
+                f"(an entry before {body.tree_size} was changed, removed or inserted)",
+            )
+        ranges.append((min(prev_size, body.tree_size), body.tree_size, matches))
+        prev_size, prev_time = max(prev_size, body.tree_size), body.issued_at
+    return ranges
+
+
+def _check_seals(
+    conn: Any, ledger: Ledger, ranges: list[tuple[int, int | None]], report: Report
+) -> None:
+    seal = service.seal_key()
+    checked: set[int] = set()
+    for lo, hi in ranges:
+        sql = "SELECT idx, leaf_hash, event_id, seal FROM ledger_entry WHERE ledger_id = :l AND idx >= :lo"
+        params: dict[str, Any] = {"l": ledger.id, "lo": lo}
+        if hi is not None:
+            sql += " AND idx < :hi"
+            params["hi"] = hi
+        rows = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
+            text(sql + " ORDER BY idx"), params
+        )
+        for idx, leaf_hash, event_id, stored in rows:
+            if idx in checked:
+                continue
+            checked.add(idx)
+            leaf_hash, stored = bytes(leaf_hash), bytes(stored)
+            if seal.verify(service.seal_message(ledger.id, idx, event_id, leaf_hash), stored):
+                continue
+            moved = [
+                j
+                for j in (idx - 1, idx + 1)
+                if j >= 0
+                and seal.verify(service.seal_message(ledger.id, j, event_id, leaf_hash), stored)
+            ]
+            if moved:
+                report.add(
+                    "entry",
+                    f"entry {idx}",
+                    f"moved here from index {moved[0]} (reordered in the database)",
+                )
+            else:
+                report.add(
+                    "entry",
+                    f"entry {idx}",
+                    "seal does not match: row changed or inserted outside the ledger service",
+                )
+    report.seals_checked = len(checked)
