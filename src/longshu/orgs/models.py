@@ -74,7 +74,7 @@ class Region(Base):
     official: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(default=0)  # order of the published list
 
-    parent: Mapped[Region | None] = relationship(remote_side="Region.code", lazy="joined")
+    parent: Mapped[Region | None] = relationship(remote_side="Region.code")
 
     def __repr__(self) -> str:
         return f"<Region {self.code} {self.name}>"
