@@ -66,19 +66,26 @@ def api(settings, db):
 
 @pytest.fixture
 def bearer(db):
-    """``bearer("platform_admin")``: an Authorization header for a new user with those roles."""
+    """``bearer("platform_admin")``: an Authorization header acting with those roles.
+
+    A personal token never carries roles that need a second factor, so those are given to an
+    application credential (an administrator's automation) instead."""
     from longshu.actor import SYSTEM
+    from longshu.security.access.roles import ROLES
     from longshu.security.identity import service as identity
 
     made = iter(range(1, 1000))
 
     def header(*roles: str, org_id: int | None = None) -> dict[str, str]:
+        name = f"orgs_test_{next(made)}"
         with db.session() as s:
-            user = identity.create_user(
-                s, SYSTEM, f"orgs_user_{next(made)}", None, "测试用户", org_id=org_id, roles=roles
-            )
-            actor = Actor(kind="user", id=user.id, roles=frozenset(roles), mfa=True)
-            _, secret = identity.create_token(s, actor, "orgs-test", ["*"])
+            if any(ROLES[r].needs_mfa for r in roles):
+                app = identity.create_app_credential(s, SYSTEM, name, org_id, roles)
+                _, secret = identity.create_token(s, SYSTEM, name, ["*"], app=app)
+            else:
+                user = identity.create_user(s, SYSTEM, name, None, "测试用户", org_id, roles)
+                actor = Actor(kind="user", id=user.id, roles=frozenset(roles), mfa=True)
+                _, secret = identity.create_token(s, actor, name, ["*"])
         return {"Authorization": f"Bearer {secret}"}
 
     return header
