@@ -36,7 +36,7 @@ def _schema_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         name = f"longshu_test_{uuid.uuid4().hex[:12]}"
         admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+            conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
         url = PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
         database = Database(url)
         with database.engine.begin() as conn:
@@ -106,3 +106,73 @@ def _truncate_all(database: Database) -> None:
 def session(db: Database):
     with db.sessionmaker() as s:
         yield s
+
+
+# --- the web application ------------------------------------------------------------------
+
+STRONG_PASSWORD = "Lanzhou#River2026"
+
+
+@pytest.fixture
+def app(settings, db):
+    from longshu.app import create_app
+
+    return create_app(settings, db)
+
+
+@pytest.fixture
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, follow_redirects=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def make_user(db):
+    """Create a user with roles (committed); returns the User."""
+    from longshu.actor import SYSTEM
+    from longshu.security.identity import service
+
+    def factory(
+        username: str, *roles: str, org_id: int | None = None, password: str = STRONG_PASSWORD
+    ):
+        with db.session() as s:
+            user = service.create_user(
+                s, SYSTEM, username, password, username, org_id=org_id, roles=roles
+            )
+        return user
+
+    return factory
+
+
+def csrf_of(client) -> str:
+    """The CSRF token the site handed this browser (fetching a page if needed)."""
+    token = client.cookies.get("longshu_csrf")
+    if not token:
+        client.get("/login")
+        token = client.cookies.get("longshu_csrf")
+    return token
+
+
+def sign_in(client, username: str, password: str = STRONG_PASSWORD):
+    return client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": csrf_of(client),
+            "next": "/console",
+        },
+    )
+
+
+def bearer_for(db, user, scopes=("*",)) -> dict[str, str]:
+    """Authorization header with a fresh personal token for ``user`` (second factor counted)."""
+    from longshu.actor import Actor
+    from longshu.security.identity import service
+
+    with db.session() as s:
+        actor = Actor(kind="user", id=user.id, org_id=user.org_id, roles=user.role_codes, mfa=True)
+        _, secret = service.create_token(s, actor, "test", list(scopes))
+    return {"Authorization": f"Bearer {secret}"}

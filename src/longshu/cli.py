@@ -17,8 +17,12 @@ from longshu.errors import LongshuError
 app = typer.Typer(help="陇数 Longshu — 甘肃省公共数据资源开发利用平台", no_args_is_help=True)
 user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 demo_app = typer.Typer(help="Gansu demo data.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(demo_app, name="demo")
+app.add_typer(db_app, name="db")
+events_app = typer.Typer(help="The event spine.", no_args_is_help=True)
+app.add_typer(events_app, name="events")
 console = Console()
 
 # Domains contribute sub-commands: (module exposing ``app``, command name).
@@ -150,6 +154,56 @@ def user_disable(username: str) -> None:
         except LongshuError as error:
             _fail(error)
     console.print(f"[green]disabled {username}[/green]")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION."""
+    from longshu.db import migrate
+
+    migrate(_database(), revision)
+
+
+@db_app.command("revision")
+def db_revision(message: str = typer.Option(..., "-m", "--message")) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    from alembic import command
+
+    from longshu.db import alembic_config
+
+    command.revision(alembic_config(_database().url), message=message, autogenerate=True)
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's migration revision."""
+    from alembic import command
+
+    from longshu.db import alembic_config
+
+    command.current(alembic_config(_database().url))
+
+
+@events_app.command("catalogue")
+def events_catalogue() -> None:
+    """Print the event catalogue as Markdown (docs/events.md)."""
+    from longshu import events
+
+    _database()
+    import longshu.app
+
+    for name in longshu.app.ROUTER_MODULES:
+        importlib.import_module(name)
+    typer.echo(events.catalogue_markdown())
+
+
+@events_app.command("deliver")
+def events_deliver() -> None:
+    """Deliver pending events to every subscriber now (the worker does this every minute)."""
+    from longshu import events
+
+    delivered = events.deliver_pending(_database().sessionmaker)
+    console.print(f"delivered {delivered}")
 
 
 @demo_app.command("load")

@@ -342,3 +342,24 @@ def pending_count(session: Session, subscriber: str) -> int:
         for eid, etype in session.execute(select(Event.id, Event.type).where(Event.id > settled))
         if eid not in done and sub.wants(etype)
     )
+
+
+def catalogue_markdown() -> str:
+    """The event catalogue as a Markdown page (docs/events.md is this, kept current by a test)."""
+    lines = [
+        "# Event catalogue",
+        "",
+        "Every state change and every data touch emits one of these events (`events.emit`).",
+        "Each event records who (actor kind, id, organisation), what (type), which subject",
+        "(type and id), when (UTC), the request id and a payload of identifiers and figures —",
+        "never personal data. Generated from the code by `longshu events catalogue`.",
+        "",
+    ]
+    modules: dict[str, list[EventType]] = {}
+    for entry in sorted(CATALOGUE.values(), key=lambda e: e.name):
+        modules.setdefault(entry.module, []).append(entry)
+    for module, entries in sorted(modules.items()):
+        lines += [f"## {module}", "", "| type | 中文 | English |", "|---|---|---|"]
+        lines += [f"| `{e.name}` | {e.title_zh} | {e.title_en} |" for e in entries]
+        lines.append("")
+    return "\n".join(lines)

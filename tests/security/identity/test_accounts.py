@@ -230,3 +230,15 @@ def test_application_credential_tokens_act_for_the_application(session):
         5,
         frozenset({"data_consumer"}),
     )
+
+
+def test_a_token_made_before_the_second_factor_never_carries_the_admin_role(session):
+    admin = make_user(session, "admin", roles=("platform_admin", "auditor"), org_id=1)
+    cookie = service.start_session(session, admin)
+    session.commit()
+    half_signed_in, _ = service.actor_for_session(session, cookie)
+    _, secret = service.create_token(session, half_signed_in, "sneaky", ["*"])
+    session.commit()
+    actor = service.actor_for_token(session, secret)
+    assert actor.roles == frozenset({"auditor"})
+    assert not access.decide(actor, "users.manage")

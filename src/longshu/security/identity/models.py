@@ -102,6 +102,9 @@ class ApiToken(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     app_id: Mapped[int | None] = mapped_column(ForeignKey("app_credential.id", ondelete="CASCADE"))
     scopes: Mapped[list[Any]] = mapped_column(default=list)
+    # The roles the creating session held: a token never gains a role its creator lacked
+    # (e.g. an administrator's role before the second factor was verified).
+    roles: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
     revoked_at: Mapped[dt.datetime | None]

@@ -362,6 +362,7 @@ def create_token(
         user_id=None if app else actor.id,
         app_id=app.id if app else None,
         scopes=_check_scopes(scopes, owner_roles),
+        roles=sorted(owner_roles) if app is None else [],
         expires_at=utcnow() + dt.timedelta(days=days),
     )
     session.add(token)
@@ -428,14 +429,14 @@ def actor_for_token(session: Session, secret: str) -> Actor:
         assert token.user is not None
         if not token.user.is_active:
             raise AccountDisabled()
-        base = _actor_of(token.user)
-        # A token carries the roles its owner has now, limited to its scopes.
+        # A token carries the roles its owner has now and had when creating it, limited to
+        # its scopes.
         owner = Actor(
             kind="user",
-            id=base.id,
-            name=base.name,
-            org_id=base.org_id,
-            roles=base.roles,
+            id=token.user.id,
+            name=token.user.username,
+            org_id=token.user.org_id,
+            roles=token.user.role_codes & frozenset(token.roles),
             scopes=frozenset(token.scopes),
             mfa=True,
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from longshu.config import get_settings
 from longshu.errors import LongshuError
 from longshu.security.context import Ctx, requires
-from longshu.security.identity import service
+from longshu.security.identity import service, sso
 from longshu.security.identity.service import SESSION_COOKIE
 from longshu.web import render
 
@@ -77,7 +77,7 @@ def login(
     if service.needs_second_factor(user):
         if not user.totp_enabled:
             service.begin_totp_enrolment_for(ctx.session, user)
-        target = f"/login/totp?next={target}"
+        target = "/login/totp?next=" + quote(target, safe="/")
     response = RedirectResponse(target, status_code=303)
     _set_session_cookie(response, cookie)
     return response
@@ -185,3 +185,55 @@ def account_create_token(
 def account_revoke_token(token_id: int, ctx: Ctx = requires("account.self")) -> Response:
     service.revoke_token(ctx.session, ctx.actor, token_id)
     return RedirectResponse("/console/account", status_code=303)
+
+
+def _sso_redirect_uri() -> str:
+    return get_settings().base_url.rstrip("/") + "/login/sso/callback"
+
+
+@router.get("/login/sso")
+def sso_begin(next: str | None = None, ctx: Ctx = requires("public.read")) -> Response:
+    settings = get_settings()
+    url, state_cookie = sso.begin(settings, _sso_redirect_uri(), _safe_next(next))
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(
+        sso.STATE_COOKIE,
+        state_cookie,
+        max_age=sso.STATE_MAX_AGE,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+        path="/login/sso",
+    )
+    return response
+
+
+@router.get("/login/sso/callback")
+def sso_callback(ctx: Ctx = requires("public.read")) -> Response:
+    settings = get_settings()
+    params = {k: v[:2000] for k, v in ctx.request.query_params.items()}
+    try:
+        user, target = sso.finish(
+            ctx.session,
+            settings,
+            _sso_redirect_uri(),
+            ctx.request.cookies.get(sso.STATE_COOKIE),
+            params,
+        )
+    except LongshuError as error:
+        ctx.session.commit()
+        return render(
+            ctx.request,
+            "identity/login.html",
+            {"next": "/console", "error": error, "sso": True},
+            status_code=error.status,
+        )
+    cookie = service.start_session(ctx.session, user, ctx.request.headers.get("user-agent"))
+    if service.needs_second_factor(user):
+        if not user.totp_enabled:
+            service.begin_totp_enrolment_for(ctx.session, user)
+        target = "/login/totp?next=" + quote(target, safe="/")
+    response = RedirectResponse(_safe_next(target), status_code=303)
+    _set_session_cookie(response, cookie)
+    response.delete_cookie(sso.STATE_COOKIE, path="/login/sso")
+    return response
