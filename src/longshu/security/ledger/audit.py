@@ -77,6 +77,11 @@ class Report:
         }
 
 
+def _stream(sql: str) -> Any:
+    # per statement: options set on the connection would stick to the caller's session
+    return text(sql).execution_options(stream_results=True, yield_per=BATCH)
+
+
 class _Levels:
     """Recomputed tree levels as packed byte strings (32 bytes a hash; 32 MB per 1M leaves)."""
 
@@ -122,8 +127,8 @@ def verify_ledger(
 
     # 1. Entries: contiguous indexes, data ↔ leaf hash; keep the recomputed leaves.
     expected = 0
-    rows = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
-        text("SELECT idx, data, leaf_hash FROM ledger_entry WHERE ledger_id = :l ORDER BY idx"),
+    rows = conn.execute(
+        _stream("SELECT idx, data, leaf_hash FROM ledger_entry WHERE ledger_id = :l ORDER BY idx"),
         {"l": ledger.id},
     )
     leaf_fn, level0 = hasher.leaf, levels.levels[0]
@@ -181,8 +186,10 @@ def verify_ledger(
 
 
 def _check_nodes(conn: Any, ledger: Ledger, levels: _Levels, report: Report) -> None:
-    rows = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
-        text("SELECT level, idx, hash FROM ledger_node WHERE ledger_id = :l ORDER BY level, idx"),
+    rows = conn.execute(
+        _stream(
+            "SELECT level, idx, hash FROM ledger_node WHERE ledger_id = :l ORDER BY level, idx"
+        ),
         {"l": ledger.id},
     )
 
@@ -310,9 +317,7 @@ def _check_seals(
         if hi is not None:
             sql += " AND idx < :hi"
             params["hi"] = hi
-        rows = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
-            text(sql + " ORDER BY idx"), params
-        )
+        rows = conn.execute(_stream(sql + " ORDER BY idx"), params)
         for idx, leaf_hash, event_id, stored in rows:
             if idx in checked:
                 continue

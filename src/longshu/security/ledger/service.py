@@ -82,17 +82,22 @@ def get_ledger(
     return session.scalars(select(Ledger).where(Ledger.name == name)).one()
 
 
-def _take_append_lock(session: Session, ledger: Ledger) -> None:
-    """Serialise appends to ``ledger`` until the transaction ends."""
+def _lock_ledger(session: Session, name: str) -> Ledger:
+    """The named ledger, with appends to it serialised until the transaction ends.
+
+    SQLite has one write lock per database: a write statement takes it even when it matches
+    no row, so it comes first, before anything is read. (If the caller's transaction read
+    earlier and another process wrote since, SQLite refuses with "database is locked": the
+    transaction must be retried — the event spine does so at the next delivery.)"""
     conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        conn.execute(text("UPDATE ledger SET id = id WHERE 1 = 0"))
+    ledger = get_ledger(session, name)
     if conn.dialect.name == "postgresql":
         conn.execute(
             text("SELECT pg_advisory_xact_lock(:k)"), {"k": 0x4C534C_0000_0000 + ledger.id}
         )
-    elif conn.dialect.name == "sqlite":
-        # A write statement takes SQLite's one write lock even when it matches no row, and
-        # fails rather than waits if this transaction's snapshot is already stale.
-        conn.execute(text("UPDATE ledger SET id = id WHERE 1 = 0"))
+    return ledger
 
 
 def tree_size(session: Session, ledger: Ledger) -> int:
@@ -187,8 +192,7 @@ def append(
     """Append leaves (data, or (data, event id)) in order, in the caller's transaction; signs
     a checkpoint when one is due. Returns each leaf's index and hash."""
     settings = settings or ledger_settings()
-    ledger = get_ledger(session, ledger_name)
-    _take_append_lock(session, ledger)
+    ledger = _lock_ledger(session, ledger_name)
     hasher, seal = hasher_for(ledger), seal_key()
     size = tree_size(session, ledger)
     stack = [
@@ -270,8 +274,7 @@ def issue_checkpoint(
 ) -> LedgerCheckpoint:
     """Sign a checkpoint of the ledger as it is now (or return the latest if nothing changed)."""
     settings = settings or ledger_settings()
-    ledger = get_ledger(session, ledger_name)
-    _take_append_lock(session, ledger)
+    ledger = _lock_ledger(session, ledger_name)
     size = tree_size(session, ledger)
     last = latest_checkpoint(session, ledger)
     if last is not None and last.tree_size == size:
@@ -365,7 +368,10 @@ def entry(session: Session, ledger: Ledger, index: int) -> LedgerEntry:
 
 
 def entry_for_event(session: Session, event_id: int) -> tuple[Ledger, LedgerEntry]:
-    ledger = get_ledger(session, EVENTS_LEDGER, create=False)
+    try:
+        ledger = get_ledger(session, EVENTS_LEDGER, create=False)
+    except LedgerNotFound:
+        raise EntryNotFound(what=f"for event {event_id}") from None
     row = session.scalars(
         select(LedgerEntry).where(
             LedgerEntry.ledger_id == ledger.id, LedgerEntry.event_id == event_id
