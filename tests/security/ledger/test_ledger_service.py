@@ -66,7 +66,7 @@ def test_sha256_ledger_is_byte_compatible_with_rfc_6962(ledger_env, session):
     assert service.root_at(session, ledger, 8).hex() == (
         "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"
     )
-    assert [p.hex() for p in service.consistency_proof(session, ledger, 6, 8)][0] == (
+    assert next(p.hex() for p in service.consistency_proof(session, ledger, 6, 8)) == (
         "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a"
     )
     checkpoint = service.latest_checkpoint(session, ledger)

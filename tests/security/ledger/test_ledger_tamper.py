@@ -93,7 +93,7 @@ def test_entry_rewritten_with_a_consistent_hash_and_subtrees_is_named_by_its_sea
         )
     report = _verify(session)
     assert _where(report, "entry") == ["entry 6"]
-    assert "seal" in str([f for f in report.findings if f.kind == "entry"][0])
+    assert "seal" in str(next(f for f in report.findings if f.kind == "entry"))
 
 
 def test_deleted_entry_is_named(log, db, session):

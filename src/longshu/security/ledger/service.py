@@ -51,6 +51,12 @@ class NotYetCheckpointed(LongshuError):
     message = "Entry {index} is recorded but not yet covered by a signed checkpoint; try again after the next checkpoint."
 
 
+class NoCheckpointYet(LongshuError):
+    key = "ledger.no_checkpoint"
+    status = 404
+    message = "Ledger {name} has no signed checkpoint yet."
+
+
 class InvalidTreeSize(LongshuError):
     key = "ledger.invalid_tree_size"
     status = 422
