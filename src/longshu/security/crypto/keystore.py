@@ -25,6 +25,9 @@ from typing import Any
 from longshu.security.crypto.errors import InvalidKey, KeyNotFound
 from longshu.security.crypto.signing import SM2_SM3, PublicKey, SigningKey
 
+# Signing keys already parsed, by file (a key file never changes once written).
+_LOADED: dict[Path, SigningKey] = {}
+
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -126,6 +129,9 @@ class KeyStore:
         path = self._signing / f"{key_id}.json"
         if not path.exists():
             raise KeyNotFound(key_id=key_id)
+        cached = _LOADED.get(path)
+        if cached is not None:
+            return cached
         data = json.loads(path.read_text())
         key = SigningKey(
             data["algorithm"],
@@ -134,6 +140,7 @@ class KeyStore:
         )
         if key.key_id != key_id:
             raise InvalidKey(detail=f"{path} does not hold key {key_id}")
+        _LOADED[path] = key
         return key
 
     def public_keys(self) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, tuple_
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,7 @@ from longshu.security.crypto.hashing import HmacKey
 from longshu.security.crypto.keystore import KeyStore
 from longshu.security.ledger import merkle
 from longshu.security.ledger.checkpoints import CheckpointBody, SignedCheckpoint
-from longshu.security.ledger.models import Ledger, LedgerCheckpoint, LedgerEntry, LedgerNode
+from longshu.security.ledger.models import Ledger, LedgerCheckpoint, LedgerEntry
 from longshu.security.ledger.settings import LedgerSettings, ledger_settings
 
 EVENTS_LEDGER = "events"
@@ -142,30 +142,39 @@ def seal_message(ledger_id: int, idx: int, event_id: int | None, leaf_hash: byte
 # --- nodes --------------------------------------------------------------------------------
 
 
+def _driver_sql(conn: Any, sql: str) -> str:
+    """``?`` placeholders in the driver's own style (psycopg wants %s)."""
+    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+
+
 def lookup_nodes(
     session: Session, ledger: Ledger, nodes: Iterable[merkle.Node]
 ) -> dict[merkle.Node, bytes]:
-    """Hashes of complete subtrees: level 0 from entries, higher levels from ``ledger_node``."""
-    nodes = set(nodes)
-    found: dict[merkle.Node, bytes] = {}
-    leaves = [i for lv, i in nodes if lv == 0]
-    inner = [(lv, i) for lv, i in nodes if lv > 0]
-    if leaves:
-        rows = session.execute(
-            select(LedgerEntry.idx, LedgerEntry.leaf_hash).where(
-                LedgerEntry.ledger_id == ledger.id, LedgerEntry.idx.in_(leaves)
+    """Hashes of complete subtrees: level 0 from entries, higher levels from ``ledger_node``.
+    One statement of primary-key look-ups, one per level (a row-value IN list would make
+    SQLite scan the ledger)."""
+    by_level: dict[int, list[int]] = {}
+    for level, index in set(nodes):
+        by_level.setdefault(level, []).append(index)
+    if not by_level:
+        return {}
+    parts, params = [], []
+    for level, indexes in sorted(by_level.items()):
+        marks = ", ".join("?" * len(indexes))
+        if level == 0:
+            parts.append(
+                f"SELECT 0, idx, leaf_hash FROM ledger_entry WHERE ledger_id = ? AND idx IN ({marks})"
             )
-        )
-        found.update({(0, int(i)): bytes(h) for i, h in rows})
-    if inner:
-        rows = session.execute(
-            select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(
-                LedgerNode.ledger_id == ledger.id,
-                tuple_(LedgerNode.level, LedgerNode.idx).in_(inner),
+            params += [ledger.id, *indexes]
+        else:
+            parts.append(
+                f"SELECT level, idx, hash FROM ledger_node WHERE ledger_id = ? AND level = ? AND idx IN ({marks})"
             )
-        )
-        found.update({(int(lv), int(i)): bytes(h) for lv, i, h in rows})
-    missing = nodes - found.keys()
+            params += [ledger.id, level, *indexes]
+    conn = session.connection()
+    rows = conn.exec_driver_sql(_driver_sql(conn, " UNION ALL ".join(parts)), tuple(params))
+    found = {(int(lv), int(i)): bytes(h) for lv, i, h in rows}
+    missing = {(lv, i) for lv, idxs in by_level.items() for i in idxs} - found.keys()
     if missing:
         raise EntryNotFound(what=f"node {sorted(missing)[0]} (run `longshu ledger verify`)")
     return found
@@ -213,14 +222,14 @@ def append(
         idx = size + offset
         leaf = hasher.leaf(data)
         entries.append(
-            {
-                "ledger_id": ledger.id,
-                "idx": idx,
-                "leaf_hash": leaf,
-                "data": data,
-                "event_id": event_id,
-                "seal": seal.digest(seal_message(ledger.id, idx, event_id, leaf)),
-            }
+            (
+                ledger.id,
+                idx,
+                leaf,
+                data,
+                event_id,
+                seal.digest(seal_message(ledger.id, idx, event_id, leaf)),
+            )
         )
         out.append(Appended(ledger.name, idx, leaf))
         stack.append((0, leaf))
@@ -230,13 +239,25 @@ def append(
             node = hasher.node(left, right)
             level += 1
             stack[-2:] = [(level, node)]
-            nodes.append(
-                {"ledger_id": ledger.id, "level": level, "idx": idx >> level, "hash": node}
-            )
+            nodes.append((ledger.id, level, idx >> level, node))
+    # Straight to the driver's executemany: the ORM's per-row bookkeeping would cost more
+    # than hashing and sealing together.
+    conn = session.connection()
     if entries:
-        session.execute(insert(LedgerEntry), entries)
+        conn.exec_driver_sql(
+            _driver_sql(
+                conn,
+                "INSERT INTO ledger_entry (ledger_id, idx, leaf_hash, data, event_id, seal) VALUES (?, ?, ?, ?, ?, ?)",
+            ),
+            entries,
+        )
     if nodes:
-        session.execute(insert(LedgerNode), nodes)
+        conn.exec_driver_sql(
+            _driver_sql(
+                conn, "INSERT INTO ledger_node (ledger_id, level, idx, hash) VALUES (?, ?, ?, ?)"
+            ),
+            nodes,
+        )
     if entries:
         _checkpoint_if_due(session, ledger, size + len(entries), settings)
     return out
