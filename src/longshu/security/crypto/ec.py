@@ -109,33 +109,21 @@ class FastCurve(EllipticCurve):
                     acc = self._add_affine(acc, point)
         return self._to_affine(acc)
 
+    # --- fixed-base tables: for G, and for public keys that verify many signatures ---------
 
-class FastECDLP(ECDLP):
-    """gmalg's ``ECDLP`` with the fast curve and a fixed-base table for multiples of G."""
-
-    def __init__(self, p: int, a: int, b: int, G: EcPoint, n: int, h: int = 1) -> None:
-        super().__init__(p, a, b, G, n, h)
-        self.ec = FastCurve(self.fp, a, b, p)
-
-    @cached_property
-    def _g_table(self) -> list[list[EcPoint | None]]:
-        """table[i][d] = d·16^i·G, so k·G is one addition per 4-bit digit and no doubling."""
-        ec: FastCurve = self.ec  # type: ignore[assignment]
+    def fixed_table(self, P: EcPoint) -> list[list[EcPoint | None]]:
+        """table[i][d] = d·16^i·P, so k·P is one addition per 4-bit digit and no doubling."""
         tables = []
-        base: EcPoint = self.G
+        base: EcPoint = P
         for _ in range(_DIGITS + 1):
-            tables.append(ec._multiples_table(base))
+            tables.append(self._multiples_table(base))
             acc: Jacobian = (base[0], base[1], 1)
             for _ in range(_WINDOW):
-                acc = ec._double(acc)
-            base = ec._to_affine(acc)
+                acc = self._double(acc)
+            base = self._to_affine(acc)
         return tables
 
-    def kG(self, k: int) -> EcPoint:
-        ec: FastCurve = self.ec  # type: ignore[assignment]
-        if k <= 0 or k.bit_length() > _WINDOW * (_DIGITS + 1):
-            return ec.mul(k, self.G)
-        tables = self._g_table
+    def mul_fixed(self, k: int, tables: list[list[EcPoint | None]]) -> EcPoint:
         acc: Jacobian = (1, 1, 0)
         i = 0
         while k:
@@ -143,7 +131,48 @@ class FastECDLP(ECDLP):
             if digit:
                 point = tables[i][digit]
                 if point is not None:
-                    acc = ec._add_affine(acc, point)
+                    acc = self._add_affine(acc, point)
             k >>= _WINDOW
             i += 1
-        return ec._to_affine(acc)
+        return self._to_affine(acc)
+
+
+class FastECDLP(ECDLP):
+    """gmalg's ``ECDLP`` with the fast curve, a fixed-base table for G, and tables for the
+    few public keys that verify many signatures (a ledger's checkpoint keys)."""
+
+    _HOT_AFTER = 3  # build a point's table at its third use: ~10 ms, then each use is ~0.3 ms
+    _MAX_TABLES = 16
+
+    def __init__(self, p: int, a: int, b: int, G: EcPoint, n: int, h: int = 1) -> None:
+        super().__init__(p, a, b, G, n, h)
+        self.ec = FastCurve(self.fp, a, b, p)
+        self._uses: dict[EcPoint, int] = {}
+        self._tables: dict[EcPoint, list[list[EcPoint | None]]] = {}
+        curve = self.ec
+        plain_mul = curve.mul
+
+        def mul(k: int, P: EcPoint) -> EcPoint:
+            if k <= 0 or P == INF or k.bit_length() > _WINDOW * (_DIGITS + 1):
+                return plain_mul(k, P)
+            table = self._tables.get(P)
+            if table is None:
+                uses = self._uses[P] = self._uses.get(P, 0) + 1
+                if uses < self._HOT_AFTER or len(self._tables) >= self._MAX_TABLES:
+                    if len(self._uses) > 1024:
+                        self._uses.clear()
+                    return plain_mul(k, P)
+                table = self._tables[P] = curve.fixed_table(P)
+            return curve.mul_fixed(k, table)
+
+        curve.mul = mul  # type: ignore[method-assign]
+
+    @cached_property
+    def _g_table(self) -> list[list[EcPoint | None]]:
+        return self.ec.fixed_table(self.G)  # type: ignore[attr-defined]
+
+    def kG(self, k: int) -> EcPoint:
+        ec: FastCurve = self.ec  # type: ignore[assignment]
+        if k <= 0 or k.bit_length() > _WINDOW * (_DIGITS + 1):
+            return ec.mul(k, self.G)
+        return ec.mul_fixed(k, self._g_table)

@@ -14,7 +14,9 @@ What it reports, and how exactly (docs/ledger.md, "Auditing the database"):
 
 from __future__ import annotations
 
+import itertools
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,9 +79,25 @@ class Report:
         }
 
 
-def _stream(sql: str) -> Any:
-    # per statement: options set on the connection would stick to the caller's session
-    return text(sql).execution_options(stream_results=True, yield_per=BATCH)
+def _rows(conn: Any, sql: str, params: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
+    """Stream rows through the driver's own cursor in the session's transaction: a million
+    rows through SQLAlchemy's result layer would cost as much as hashing them. PostgreSQL
+    gets a server-side cursor so memory stays flat."""
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        cursor = raw.cursor(name=f"ledger_audit_{next(_cursor_ids)}")
+        sql = sql.replace("?", "%s")
+    else:
+        cursor = raw.cursor()
+    try:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(BATCH):
+            yield from batch
+    finally:
+        cursor.close()
+
+
+_cursor_ids = itertools.count()
 
 
 class _Levels:
@@ -127,9 +145,10 @@ def verify_ledger(
 
     # 1. Entries: contiguous indexes, data ↔ leaf hash; keep the recomputed leaves.
     expected = 0
-    rows = conn.execute(
-        _stream("SELECT idx, data, leaf_hash FROM ledger_entry WHERE ledger_id = :l ORDER BY idx"),
-        {"l": ledger.id},
+    rows = _rows(
+        conn,
+        "SELECT idx, data, leaf_hash FROM ledger_entry WHERE ledger_id = ? ORDER BY idx",
+        (ledger.id,),
     )
     leaf_fn, level0 = hasher.leaf, levels.levels[0]
     for idx, data, leaf_hash in rows:
@@ -186,11 +205,10 @@ def verify_ledger(
 
 
 def _check_nodes(conn: Any, ledger: Ledger, levels: _Levels, report: Report) -> None:
-    rows = conn.execute(
-        _stream(
-            "SELECT level, idx, hash FROM ledger_node WHERE ledger_id = :l ORDER BY level, idx"
-        ),
-        {"l": ledger.id},
+    rows = _rows(
+        conn,
+        "SELECT level, idx, hash FROM ledger_node WHERE ledger_id = ? ORDER BY level, idx",
+        (ledger.id,),
     )
 
     def count(level: int) -> int:
@@ -312,12 +330,12 @@ def _check_seals(
     seal = service.seal_key()
     checked: set[int] = set()
     for lo, hi in ranges:
-        sql = "SELECT idx, leaf_hash, event_id, seal FROM ledger_entry WHERE ledger_id = :l AND idx >= :lo"
-        params: dict[str, Any] = {"l": ledger.id, "lo": lo}
+        sql = "SELECT idx, leaf_hash, event_id, seal FROM ledger_entry WHERE ledger_id = ? AND idx >= ?"
+        params: tuple[Any, ...] = (ledger.id, lo)
         if hi is not None:
-            sql += " AND idx < :hi"
-            params["hi"] = hi
-        rows = conn.execute(_stream(sql + " ORDER BY idx"), params)
+            sql += " AND idx < ?"
+            params += (hi,)
+        rows = _rows(conn, sql + " ORDER BY idx", params)
         for idx, leaf_hash, event_id, stored in rows:
             if idx in checked:
                 continue
