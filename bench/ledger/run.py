@@ -44,7 +44,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000, help="entries per append transaction")
     parser.add_argument("--proofs", type=int, default=2000, help="inclusion proofs to time")
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "results" / "ledger.json"))
+    parser.add_argument(
+        "--out", default=str(Path(__file__).resolve().parents[1] / "results" / "ledger.json")
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="ledger-bench-"))
@@ -89,9 +91,9 @@ def main() -> None:
         ledger = service.get_ledger(session, name)
         started = time.perf_counter()
         rows = session.connection().execute(
-            text("SELECT data FROM ledger_entry WHERE ledger_id = :l ORDER BY idx").execution_options(
-                stream_results=True, yield_per=20000
-            ),
+            text(
+                "SELECT data FROM ledger_entry WHERE ledger_id = :l ORDER BY idx"
+            ).execution_options(stream_results=True, yield_per=20000),
             {"l": ledger.id},
         )
         for (d,) in rows:
@@ -116,7 +118,11 @@ def main() -> None:
             timings.append(time.perf_counter() - started)
 
     result = {
-        "machine": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()},
+        "machine": {
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
         "database": db.engine.dialect.name,
         "entries": args.entries,
         "batch": args.batch,
