@@ -27,10 +27,10 @@ from longshu.security.crypto.keystore import KeyStore
 from longshu.security.ledger import merkle
 from longshu.security.ledger.checkpoints import CheckpointBody, SignedCheckpoint
 from longshu.security.ledger.models import Ledger, LedgerCheckpoint, LedgerEntry
+from longshu.security.ledger.receipts import RECEIPT_FORMAT
 from longshu.security.ledger.settings import LedgerSettings, ledger_settings
 
 EVENTS_LEDGER = "events"
-RECEIPT_FORMAT = "longshu.ledger.receipt/1"
 
 
 class LedgerNotFound(LongshuError):
