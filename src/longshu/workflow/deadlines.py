@@ -7,8 +7,10 @@ A periodic job calls :func:`mark_overdue`; supervision learns of each miss from 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -18,6 +20,8 @@ from longshu.db import utcnow
 
 from . import calendar
 from .models import WorkflowInstance
+
+log = logging.getLogger("longshu.workflow.deadlines")
 
 OVERDUE = events.define("workflow.overdue", "流程已超期", "Workflow overdue")
 
@@ -56,16 +60,24 @@ def mark_overdue(
         if instance.overdue_at is not None:
             continue
         # Only if nobody moved it meanwhile (same version) and nobody reported it already.
-        result = session.execute(
-            update(table)
-            .where(
-                table.c.id == instance.id,
-                table.c.version == instance.version,
-                table.c.overdue_at.is_(None),
-                table.c.closed_at.is_(None),
+        try:
+            result = session.execute(
+                update(table)
+                .where(
+                    table.c.id == instance.id,
+                    table.c.version == instance.version,
+                    table.c.overdue_at.is_(None),
+                    table.c.closed_at.is_(None),
+                )
+                .values(overdue_at=now)
             )
-            .values(overdue_at=now)
-        )
+        except OperationalError as exc:
+            # SQLite: another writer (a second run of this job) committed since we read;
+            # our snapshot is stale for every further row too, so leave the rest to it.
+            if session.get_bind().dialect.name == "sqlite" and "locked" in str(exc):
+                log.info("overdue marking yields to a concurrent writer")
+                break
+            raise
         if result.rowcount != 1:
             continue
         set_committed_value(instance, "overdue_at", now)

@@ -165,7 +165,7 @@ def start(
     session.add(_step(instance, actor, None, None, wf.initial, text, now, deadline, late=False))
     events.emit(
         session, STARTED, actor, subject=instance.subject, state=wf.initial, due_at=deadline,
-        **_payload(instance),
+        due_provisional=provisional, **_payload(instance),
     )  # fmt: skip
     return instance
 
@@ -306,7 +306,8 @@ def move(
     session.add(step)
     events.emit(
         session, MOVED, actor, subject=inst.subject, transition=transition.name,
-        due_at=deadline, late=late, closed=closing, version=inst.version,
+        due_at=deadline, due_provisional=provisional, late=late, closed=closing,
+        version=inst.version,
         **{"from": source, "to": transition.target}, **_payload(inst),
     )  # fmt: skip
     return step
