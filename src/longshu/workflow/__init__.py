@@ -37,20 +37,14 @@ from .errors import (
     UnknownWorkflow,
 )
 from .models import WorkflowAttachment, WorkflowComment, WorkflowInstance, WorkflowStep
+from .record import ATTACHED, COMMENTED, Entry, attach, comment, history, read_attachment
 from .service import (
-    ATTACHED,
-    COMMENTED,
     MOVED,
     STARTED,
-    Entry,
-    attach,
     available_transitions,
-    comment,
     get_instance,
-    history,
     instance_for,
     move,
-    read_attachment,
     start,
 )
 

@@ -9,8 +9,7 @@ domain's own change and the workflow move commit (or roll back) together. Domain
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -19,15 +18,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from longshu import events
 from longshu.actor import Actor
-from longshu.config import get_settings
 from longshu.db import utcnow
 from longshu.errors import NotSignedIn
 
-from . import attachments, calendar, definition
+from . import calendar, definition
 from .definition import Transition, Workflow
 from .errors import (
     AlreadyStarted,
-    AttachmentCorrupted,
     CommentInvalid,
     CommentRequired,
     InstanceNotFound,
@@ -37,14 +34,12 @@ from .errors import (
     TransitionNotAllowed,
     UnknownTransition,
 )
-from .models import WorkflowAttachment, WorkflowComment, WorkflowInstance, WorkflowStep
+from .models import WorkflowInstance, WorkflowStep
 
 MAX_COMMENT_CHARS = 4000
 
 STARTED = events.define("workflow.started", "流程已发起", "Workflow started")
 MOVED = events.define("workflow.moved", "流程已流转", "Workflow moved")
-COMMENTED = events.define("workflow.commented", "流程已添加意见", "Comment added to a workflow")
-ATTACHED = events.define("workflow.attached", "流程已添加附件", "File attached to a workflow")
 
 
 def _subject_of(session: Session, subject: Any) -> tuple[str, str]:
@@ -311,101 +306,3 @@ def move(
         **{"from": source, "to": transition.target}, **_payload(inst),
     )  # fmt: skip
     return step
-
-
-def comment(
-    session: Session, actor: Actor, instance: WorkflowInstance | int, body: str
-) -> WorkflowComment:
-    """Add a remark to an instance (open or closed); emits ``workflow.commented``."""
-    _require_signed_in(actor)
-    inst = _attached(session, instance)
-    text = _clean_comment(body)
-    if text is None:
-        raise CommentInvalid(limit=MAX_COMMENT_CHARS)
-    record = WorkflowComment(
-        instance_id=inst.id, actor_kind=actor.kind, actor_id=actor.id,
-        actor_org_id=actor.org_id, body=text, at=utcnow(),
-    )  # fmt: skip
-    session.add(record)
-    session.flush()
-    events.emit(
-        session, COMMENTED, actor, subject=inst.subject, comment=record.id, state=inst.state,
-        **_payload(inst),
-    )  # fmt: skip
-    return record
-
-
-def attach(
-    session: Session,
-    actor: Actor,
-    instance: WorkflowInstance | int,
-    filename: str,
-    content: bytes | BinaryIO,
-    media_type: str | None = None,
-) -> WorkflowAttachment:
-    """Store a file (bytes or a readable binary stream) against an instance, checked against
-    the workflow's attachment policy; emits ``workflow.attached`` with its SM3 hash."""
-    _require_signed_in(actor)
-    inst = _attached(session, instance)
-    policy = definition.get(inst.workflow).attachments
-    name = attachments.sanitize_filename(filename)
-    media = attachments.resolve_media_type(name, media_type, policy)
-    stored = attachments.store(
-        get_settings().attachments_root, content, media, name, policy.max_bytes
-    )
-    record = WorkflowAttachment(
-        instance_id=inst.id, filename=name, media_type=media.name, size=stored.size,
-        sm3=stored.sm3, actor_kind=actor.kind, actor_id=actor.id, actor_org_id=actor.org_id,
-        at=utcnow(),
-    )  # fmt: skip
-    session.add(record)
-    session.flush()
-    events.emit(
-        session, ATTACHED, actor, subject=inst.subject, attachment=record.id,
-        media_type=media.name, size=stored.size, sm3=stored.sm3, **_payload(inst),
-    )  # fmt: skip
-    return record
-
-
-def read_attachment(session: Session, attachment: WorkflowAttachment | int) -> bytes:
-    """The attachment's bytes, verified against their SM3 hash (``AttachmentCorrupted``)."""
-    record = (
-        attachment
-        if isinstance(attachment, WorkflowAttachment)
-        else session.get(WorkflowAttachment, attachment)
-    )
-    if record is None:
-        raise InstanceNotFound(instance=attachment)
-    data = attachments.read_verified(get_settings().attachments_root, record.sm3)
-    if data is None:
-        raise AttachmentCorrupted(attachment=record.id)
-    return data
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One line of an instance's history: ``kind`` is step | comment | attachment."""
-
-    kind: str
-    at: dt.datetime
-    actor_kind: str
-    actor_id: int | None
-    record: WorkflowStep | WorkflowComment | WorkflowAttachment
-
-
-_ORDER = {"step": 0, "comment": 1, "attachment": 2}
-
-
-def history(session: Session, instance: WorkflowInstance | int) -> list[Entry]:
-    """Moves, comments and attachments of an instance, oldest first."""
-    inst = _attached(session, instance)
-    entries: list[Entry] = []
-    for kind, model in (
-        ("step", WorkflowStep),
-        ("comment", WorkflowComment),
-        ("attachment", WorkflowAttachment),
-    ):
-        rows = session.scalars(select(model).where(model.instance_id == inst.id))
-        entries += [Entry(kind, r.at, r.actor_kind, r.actor_id, r) for r in rows]
-    entries.sort(key=lambda e: (e.at, _ORDER[e.kind], e.record.id))
-    return entries
