@@ -92,3 +92,16 @@ def test_star_source_means_every_open_state():
         "return_for_changes",
         "withdraw",
     ]
+
+
+def test_the_declaration_example_in_the_docs_is_valid():
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs/workflow.md").read_text("utf-8")
+    example = page.split("```python\n", 1)[1].split("```", 1)[0]
+    # under a test name, so the real sharing module can declare "sharing.request" itself
+    example = example.replace('name="sharing.request"', 'name="test.docs_example"')
+    namespace: dict[str, object] = {}
+    exec(compile(example, "docs/workflow.md", "exec"), namespace)
+    declared = workflow.get("test.docs_example")
+    assert declared.initial == "submitted" and declared.is_terminal("approved")
