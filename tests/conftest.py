@@ -31,7 +31,6 @@ def pytest_report_header(config: pytest.Config) -> str:
 @pytest.fixture(scope="session")
 def _schema_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """SQLite: a template file with the schema; PostgreSQL: a fresh database for the run."""
-    metadata = load_all().metadata
     if BACKEND == "pg":
         name = f"longshu_test_{uuid.uuid4().hex[:12]}"
         admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
@@ -41,18 +40,27 @@ def _schema_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         database = Database(url)
         with database.engine.begin() as conn:
             conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
-        metadata.create_all(database.engine)
-        database.dispose()
+        _create_schema(database)
         yield url
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
     else:
         template = tmp_path_factory.mktemp("schema") / "template.db"
-        database = Database(f"sqlite:///{template}")
-        metadata.create_all(database.engine)
-        database.dispose()
+        _create_schema(Database(f"sqlite:///{template}"))
         yield str(template)
+
+
+def _create_schema(database: Database) -> None:
+    """The models' schema, stamped as the newest migration (so the app's start-up migration
+    has nothing to do). tests/core/test_migrations.py checks the migrations build the same."""
+    from alembic import command
+
+    from longshu.db import alembic_config
+
+    load_all().metadata.create_all(database.engine)
+    command.stamp(alembic_config(database.url), "head")
+    database.dispose()
 
 
 @pytest.fixture
@@ -176,3 +184,30 @@ def bearer_for(db, user, scopes=("*",)) -> dict[str, str]:
         actor = Actor(kind="user", id=user.id, org_id=user.org_id, roles=user.role_codes, mfa=True)
         _, secret = service.create_token(s, actor, "test", list(scopes))
     return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def bearer(db):
+    """``bearer("platform_admin")``: an Authorization header acting with those roles.
+
+    A personal token never carries roles that need a second factor, so those are given to an
+    application credential (an administrator's automation) instead."""
+    from longshu.actor import SYSTEM, Actor
+    from longshu.security.access.roles import ROLES
+    from longshu.security.identity import service as identity
+
+    made = iter(range(1, 1000))
+
+    def header(*roles: str, org_id: int | None = None) -> dict[str, str]:
+        name = f"bearer_{next(made)}"
+        with db.session() as s:
+            if any(ROLES[r].needs_mfa for r in roles):
+                app = identity.create_app_credential(s, SYSTEM, name, org_id, roles)
+                _, secret = identity.create_token(s, SYSTEM, name, ["*"], app=app)
+            else:
+                user = identity.create_user(s, SYSTEM, name, None, "测试用户", org_id, roles)
+                actor = Actor(kind="user", id=user.id, roles=frozenset(roles), mfa=True)
+                _, secret = identity.create_token(s, actor, name, ["*"])
+        return {"Authorization": f"Bearer {secret}"}
+
+    return header

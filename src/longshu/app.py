@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
 from sqlalchemy import func, select, text
 
@@ -15,17 +15,22 @@ from longshu import __version__, events, http, logs
 from longshu.config import Settings, get_settings
 from longshu.db import Database, get_database, migrate, set_database
 from longshu.models import load_all
+from longshu.security import access
 from longshu.security.context import Ctx, requires, route_permission
 
 # Routers in mounting order; each module exposes ``router``.
 ROUTER_MODULES = [
     "longshu.security.identity.api",
     "longshu.security.identity.views",
-    "longshu.web.views",
+    "longshu.orgs.api",
+    "longshu.orgs.views",
+    "longshu.security.ledger.api",
+    "longshu.security.ledger.views",
+    "longshu.pages",
 ]
 
 # Modules that register event subscribers when imported.
-SUBSCRIBER_MODULES: list[str] = []
+SUBSCRIBER_MODULES: list[str] = ["longshu.security.ledger.subscriber"]
 
 
 class UndeclaredRoute(RuntimeError):
@@ -35,9 +40,9 @@ class UndeclaredRoute(RuntimeError):
 def undeclared_routes(app: FastAPI) -> list[str]:
     """Routes that declare no permission (``Depends(requires(...))``)."""
     missing = []
-    for route in app.routes:
+    for path, route in http.iter_routes(app):
         if isinstance(route, APIRoute) and route_permission(route) is None:
-            missing.append(f"{sorted(route.methods)[0]} {route.path}")
+            missing.append(f"{sorted(route.methods)[0]} {path}")
     return missing
 
 
@@ -61,12 +66,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         title="陇数 Longshu",
         version=__version__,
         description="甘肃省公共数据资源开发利用平台 — Gansu public data resource platform",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from vendored Swagger UI files
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.longshu_decide = access.decide  # the navigation asks the one decision point
     from longshu import web
 
     web.setup(app)
@@ -103,6 +109,18 @@ def _system_router():  # type: ignore[no-untyped-def]
         """Liveness and readiness: the database answers."""
         ctx.session.execute(text("SELECT 1"))
         return JSONResponse({"status": "ok", "version": __version__})
+
+    @router.get("/api/docs", include_in_schema=False)
+    def api_docs(ctx: Ctx = requires("public.read")) -> HTMLResponse:
+        """OpenAPI documentation (Swagger UI)."""
+        return HTMLResponse(
+            '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+            "<title>陇数 Longshu API</title>"
+            '<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css">'
+            '</head><body><div id="swagger-ui"></div>'
+            '<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>'
+            '<script src="/static/js/api-docs.js"></script></body></html>'
+        )
 
     @router.get("/metrics", response_class=PlainTextResponse)
     def metrics(ctx: Ctx = requires("system.monitor")) -> PlainTextResponse:

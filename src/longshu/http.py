@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,6 +43,18 @@ SECURITY_HEADERS = [
         b"script-src 'self'; frame-ancestors 'none'; form-action 'self'",
     ),
 ]
+
+
+def iter_routes(app: Any) -> Iterator[tuple[str, Any]]:
+    """Every route of ``app`` as ``(full path, route)``, looking inside included routers
+    (FastAPI ≥ 0.130 keeps them as wrappers in ``app.routes``)."""
+    for route in getattr(app, "routes", ()):
+        contexts = getattr(route, "effective_route_contexts", None)
+        if callable(contexts):
+            for context in contexts():
+                yield context.path, context.original_route
+        else:
+            yield getattr(route, "path", ""), route
 
 
 def metrics_text() -> bytes:
@@ -84,13 +98,13 @@ class PlatformMiddleware:
         async def limited_receive() -> Message:
             nonlocal received
             if declared and declared.isdigit() and int(declared) > limit:
-                _record_refusal(scope, "body_too_large", int(declared))
+                record_refusal(scope, "body_too_large", int(declared))
                 raise PayloadTooLarge(limit=limit)
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    _record_refusal(scope, "body_too_large", received)
+                    record_refusal(scope, "body_too_large", received)
                     raise PayloadTooLarge(limit=limit)
             return message
 
@@ -127,7 +141,8 @@ def _cookie(header: str, name: str) -> str | None:
     return None
 
 
-def _record_refusal(scope: Scope, reason: str, size: int) -> None:
+def record_refusal(scope: Scope, reason: str, size: int = 0) -> None:
+    """Leave an `http.request_refused` event (who asked what, why it was refused)."""
     from longshu.db import get_database
 
     try:

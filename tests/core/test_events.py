@@ -46,7 +46,8 @@ def test_subscribers_run_after_commit_and_are_acknowledged(session, recorder):
     delivered = session.scalars(
         select(EventDelivery.subscriber).where(EventDelivery.event_id == ev.id)
     )
-    assert list(delivered) == ["test-recorder"]
+    # other subscribers (the ledger) may be registered too; ours is acknowledged exactly once
+    assert list(delivered).count("test-recorder") == 1
 
 
 def test_unknown_event_type_is_refused(session):

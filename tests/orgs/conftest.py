@@ -52,40 +52,5 @@ def api(settings, db):
     from fastapi.testclient import TestClient
 
     from longshu.app import create_app
-    from longshu.orgs import api as orgs_api
-    from longshu.orgs import views as orgs_views
 
-    app = create_app(settings, db)
-    mounted = {getattr(r, "path", None) for r in app.routes}
-    # Until the app mounts this domain's routers itself, mount them here.
-    for module, probe in ((orgs_api, "/api/v1/orgs"), (orgs_views, "/console/orgs")):
-        if probe not in mounted:
-            app.include_router(module.router)
-    return TestClient(app, follow_redirects=False)
-
-
-@pytest.fixture
-def bearer(db):
-    """``bearer("platform_admin")``: an Authorization header acting with those roles.
-
-    A personal token never carries roles that need a second factor, so those are given to an
-    application credential (an administrator's automation) instead."""
-    from longshu.actor import SYSTEM
-    from longshu.security.access.roles import ROLES
-    from longshu.security.identity import service as identity
-
-    made = iter(range(1, 1000))
-
-    def header(*roles: str, org_id: int | None = None) -> dict[str, str]:
-        name = f"orgs_test_{next(made)}"
-        with db.session() as s:
-            if any(ROLES[r].needs_mfa for r in roles):
-                app = identity.create_app_credential(s, SYSTEM, name, org_id, roles)
-                _, secret = identity.create_token(s, SYSTEM, name, ["*"], app=app)
-            else:
-                user = identity.create_user(s, SYSTEM, name, None, "测试用户", org_id, roles)
-                actor = Actor(kind="user", id=user.id, roles=frozenset(roles), mfa=True)
-                _, secret = identity.create_token(s, actor, name, ["*"])
-        return {"Authorization": f"Bearer {secret}"}
-
-    return header
+    return TestClient(create_app(settings, db), follow_redirects=False)

@@ -63,6 +63,7 @@ def requires(permission_name: str) -> Any:
         try:
             try:
                 actor = resolve_actor(session, request)
+                request.state.actor = actor  # error pages show who is signed in
                 require(actor, permission_name)
             except LongshuError:
                 session.commit()  # keep the record of a refused token or sign-in

@@ -14,8 +14,13 @@ from longshu.security.context import Ctx, requires
 from longshu.security.identity import service, sso
 from longshu.security.identity.service import SESSION_COOKIE
 from longshu.web import render
+from longshu.web.nav import register_nav
 
 router = APIRouter(include_in_schema=False)
+
+register_nav(
+    "account", "账户与令牌", "Account and tokens", "/console/account", "account.self", "account"
+)
 
 
 def _safe_next(target: str | None) -> str:

@@ -1,0 +1,1 @@
+"""Regions (行政区划) and organisations: departments, operators, enterprises."""
