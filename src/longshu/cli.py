@@ -26,7 +26,11 @@ app.add_typer(events_app, name="events")
 console = Console()
 
 # Domains contribute sub-commands: (module exposing ``app``, command name).
-SUBCOMMAND_MODULES: list[tuple[str, str]] = []
+SUBCOMMAND_MODULES: list[tuple[str, str]] = [
+    ("longshu.orgs.cli", "orgs"),
+    ("longshu.security.ledger.cli", "ledger"),
+    ("longshu.security.crypto.cli", "keys"),
+]
 
 for _module, _name in SUBCOMMAND_MODULES:
     app.add_typer(importlib.import_module(_module).app, name=_name)

@@ -99,12 +99,14 @@ class PlatformMiddleware:
             nonlocal received
             if declared and declared.isdigit() and int(declared) > limit:
                 record_refusal(scope, "body_too_large", int(declared))
+                scope["state"]["body_too_large"] = limit  # frameworks may rewrap the error
                 raise PayloadTooLarge(limit=limit)
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     record_refusal(scope, "body_too_large", received)
+                    scope["state"]["body_too_large"] = limit
                     raise PayloadTooLarge(limit=limit)
             return message
 

@@ -89,8 +89,12 @@ def load_demo(session: Session) -> list[LoginCard]:
 
 def print_logins(console: Console, cards: list[LoginCard]) -> None:
     table = Table(title="演示账号 Demo logins — http://127.0.0.1:8000/login")
-    for column in ("角色 Role", "用户名 Username", "密码 Password", "单位 Organisation", "TOTP"):
-        table.add_column(column)
+    # usernames, passwords and secrets are copied from here: never truncate or wrap them
+    table.add_column("角色 Role")
+    for column in ("用户名 Username", "密码 Password"):
+        table.add_column(column, no_wrap=True, overflow="ignore")
+    table.add_column("单位 Organisation")
+    table.add_column("TOTP", no_wrap=True, overflow="ignore")
     for card in cards:
         table.add_row(
             f"{card.role_zh} {card.role_en}",
@@ -99,6 +103,8 @@ def print_logins(console: Console, cards: list[LoginCard]) -> None:
             card.org_name,
             card.totp_secret or "",
         )
+    if not console.is_terminal:
+        console.width = max(console.width, 140)
     console.print(table)
     console.print(
         "平台管理员首次登录需绑定动态口令 (TOTP): add the secret above to an authenticator app."

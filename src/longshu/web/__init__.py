@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from longshu.errors import LongshuError, NotSignedIn
+from longshu.errors import LongshuError, NotSignedIn, PayloadTooLarge
 from longshu.http import record_refusal
 from longshu.web import i18n
 from longshu.web.locale import LocaleMiddleware
@@ -120,6 +120,9 @@ async def _validation_error(request: Request, error: Exception) -> Response:
 
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
+    limit = getattr(request.state, "body_too_large", None)
+    if limit is not None:  # FastAPI turned our PayloadTooLarge into "error parsing the body"
+        return await _domain_error(request, PayloadTooLarge(limit=limit))
     key, text = HTTP_MESSAGES.get(
         error.status_code, ("http_error", "The request could not be completed.")
     )

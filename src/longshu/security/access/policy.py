@@ -87,7 +87,9 @@ def decide(actor: Actor, action: str, subject: Any = None) -> Decision:
         return Decision(False, "unknown_action")
     if actor.kind == "system":
         return Decision(True, "system")
-    if perm.signed_in and not actor.is_authenticated:
+    if not perm.signed_in:  # open to everyone, whatever their roles or token scopes
+        return Decision(True, "public")
+    if not actor.is_authenticated:
         return Decision(False, "not_signed_in")
     if actor.scopes is not None and not _scope_allows(actor.scopes, action):
         return Decision(False, "scope")
