@@ -9,6 +9,7 @@ MODEL_MODULES = [
     "longshu.security.identity.models",
     "longshu.security.ledger.models",
     "longshu.orgs.models",
+    "longshu.catalog.models",
 ]
 
 
