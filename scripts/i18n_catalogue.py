@@ -10,8 +10,6 @@ Python, the ``message`` of every ``LongshuError`` subclass, and the values of mo
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import sys
 from pathlib import Path
 
@@ -23,19 +21,12 @@ PACKAGE = ROOT / "src" / "longshu"
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "translate": (1,), "ngettext": (1, 2)}
 
 
-def _import_everything() -> None:
-    import longshu
-
-    for module in pkgutil.walk_packages(longshu.__path__, "longshu."):
-        if ".migrations" in module.name:
-            continue
-        importlib.import_module(module.name)
-
-
 def error_messages() -> dict[str, str]:
     """English message of every domain error class → where it is defined."""
-    _import_everything()
+    from longshu.app import import_all_modules
     from longshu.errors import LongshuError
+
+    import_all_modules()
 
     found: dict[str, str] = {}
     stack = [LongshuError]

@@ -33,6 +33,18 @@ ROUTER_MODULES = [
 SUBSCRIBER_MODULES: list[str] = ["longshu.security.ledger.subscriber"]
 
 
+def import_all_modules() -> None:
+    """Import every module of the package, so that every declaration made at import time
+    (events, permissions, errors, navigation) is known — for catalogues and checks."""
+    import pkgutil
+
+    import longshu
+
+    for module in pkgutil.walk_packages(longshu.__path__, "longshu."):
+        if ".migrations" not in module.name:
+            importlib.import_module(module.name)
+
+
 class UndeclaredRoute(RuntimeError):
     """A route that does not declare the permission it needs."""
 

@@ -193,12 +193,10 @@ def events_catalogue() -> None:
     """Print the event catalogue as Markdown (docs/events.md)."""
     from longshu import events
 
-    _database()
-    import longshu.app
+    from longshu.app import import_all_modules
 
-    for name in longshu.app.ROUTER_MODULES:
-        importlib.import_module(name)
-    typer.echo(events.catalogue_markdown())
+    import_all_modules()
+    typer.echo(events.catalogue_markdown(), nl=False)
 
 
 @events_app.command("deliver")
