@@ -192,7 +192,6 @@ def db_current() -> None:
 def events_catalogue() -> None:
     """Print the event catalogue as Markdown (docs/events.md)."""
     from longshu import events
-
     from longshu.app import import_all_modules
 
     import_all_modules()
