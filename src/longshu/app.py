@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     load_all()
     for name in SUBSCRIBER_MODULES:
         importlib.import_module(name)
-    _choose_dispatcher(settings)
+    choose_dispatcher(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.longshu_decide = access.decide  # the navigation asks the one decision point
     from longshu import web
 
-    web.setup(app)
+    web.setup(app, default_locale=settings.default_locale)
     app.include_router(_system_router())
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
@@ -102,7 +102,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     return app
 
 
-def _choose_dispatcher(settings: Settings) -> None:
+def choose_dispatcher(settings: Settings) -> None:
+    """Deliver events in this process after commit, or hand them to the huey worker."""
     if settings.events_mode == "huey":
         from longshu.tasks import enqueue_delivery
 

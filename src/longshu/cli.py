@@ -41,12 +41,11 @@ def _database():  # type: ignore[no-untyped-def]
     from longshu.models import load_all
 
     load_all()
-    from longshu import events
-    from longshu.app import SUBSCRIBER_MODULES
+    from longshu.app import SUBSCRIBER_MODULES, choose_dispatcher
 
     for name in SUBSCRIBER_MODULES:
         importlib.import_module(name)
-    events.set_dispatcher(events.inline_dispatcher)
+    choose_dispatcher(get_settings())
     return get_database()
 
 
@@ -100,7 +99,7 @@ def worker(workers: int = 2) -> None:
                 sys.executable,
                 "-m",
                 "huey.bin.huey_consumer",
-                "longshu.tasks.huey",
+                "longshu.worker.huey",
                 "-w",
                 str(workers),
                 "-k",

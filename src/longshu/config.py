@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     events_mode: str = "inline"
     huey_backend: str = "sqlite"  # sqlite | redis | memory
     redis_url: str = "redis://127.0.0.1:6379/0"
+    huey_name: str = "longshu"  # queue name (Redis key prefix); tests use their own
 
     # OIDC single sign-on (the province's unified identity platform); off when issuer is empty
     oidc_issuer: str = ""

@@ -13,8 +13,9 @@ from longshu.config import get_settings
 def get_huey() -> Huey:
     settings = get_settings()
     if settings.huey_backend == "redis":
-        return RedisHuey("longshu", url=settings.redis_url)
+        return RedisHuey(settings.huey_name, url=settings.redis_url)
     if settings.huey_backend == "memory":
-        return MemoryHuey("longshu", immediate=True)
+        return MemoryHuey(settings.huey_name, immediate=True)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("longshu", filename=str((settings.var_dir / "huey.db").resolve()))
+    filename = str((settings.var_dir / "huey.db").resolve())
+    return SqliteHuey(settings.huey_name, filename=filename)
