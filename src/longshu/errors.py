@@ -12,6 +12,9 @@ class LongshuError(Exception):
     key: ClassVar[str] = "error"
     status: ClassVar[int] = 400
     message: ClassVar[str] = "The request could not be completed."
+    # True where the code raising it already emitted its own event (sign-in failures, refused
+    # tokens): the HTTP boundary then does not record a second ``http.request_refused``.
+    recorded: ClassVar[bool] = False
 
     def __init__(self, message: str | None = None, **params: Any) -> None:
         self.params = params
@@ -60,4 +63,5 @@ class Forbidden(LongshuError):
 class PayloadTooLarge(LongshuError):
     key = "payload_too_large"
     status = 413
+    recorded = True
     message = "The request body is larger than {limit} bytes."

@@ -172,3 +172,37 @@ def test_malformed_json_is_invalid_input(client, bearer):
     assert answer.status_code == 422
     assert answer.json()["error"]["key"] == "invalid_input"
     json.dumps(answer.json())  # the error itself is serialisable
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "status", "key"),
+    [
+        (
+            "post",
+            "/api/v1/users",
+            {"username": "dup_user", "display_name": "重复", "password": "Lanzhou#River2026"},
+            409,
+            "identity.username_taken",
+        ),
+        (
+            "post",
+            "/api/v1/users",
+            {"username": "weak_user", "display_name": "弱", "password": "123456"},
+            422,
+            "identity.weak_password",
+        ),
+        ("get", "/api/v1/regions/12345", None, 422, "orgs.invalid_region"),
+        ("get", "/api/v1/regions/610100", None, 422, "orgs.unknown_region"),
+    ],
+)
+def test_bad_input_is_a_translated_error_and_an_event(
+    client, db, bearer, make_user, method, url, body, status, key
+):
+    make_user("dup_user", "public")
+    headers = {**bearer("platform_admin"), "Accept-Language": "zh-CN"}
+    answer = client.request(method.upper(), url, headers=headers, json=body)
+    assert answer.status_code == status, answer.text
+    error = answer.json()["error"]
+    assert error["key"] == key
+    assert error["message"] and not error["message"].isascii()  # Chinese, not the source text
+    assert [r["path"] for r in refusals(db, key)] == [url]

@@ -101,6 +101,8 @@ async def _domain_error(request: Request, error: Exception) -> Response:
     ):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse("/login?next=" + quote(target, safe="/"), status_code=303)
+    if not error.recorded:  # every refusal leaves a trace (the route's own work rolled back)
+        record_refusal(request.scope, error.key)
     message = i18n.error_message(error, _locale(request))
     return _answer(request, error.status, error.key, message)
 

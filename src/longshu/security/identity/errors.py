@@ -22,11 +22,13 @@ class WeakPassword(InvalidInput):
 
 class InvalidCredentials(NotSignedIn):
     key = "identity.invalid_credentials"
+    recorded = True  # the service emitted its own event
     message = "Wrong username or password."
 
 
 class AccountLocked(LongshuError):
     key = "identity.account_locked"
+    recorded = True  # the service emitted its own event
     status = 423
     message = "Too many failed sign-ins. The account is locked until {until}."
 
@@ -39,16 +41,19 @@ class AccountDisabled(Forbidden):
 
 class TokenInvalid(NotSignedIn):
     key = "identity.token_invalid"
+    recorded = True  # the service emitted its own event
     message = "The access token is not valid."
 
 
 class TokenExpired(NotSignedIn):
     key = "identity.token_expired"
+    recorded = True  # the service emitted its own event
     message = "The access token has expired."
 
 
 class TokenRevoked(NotSignedIn):
     key = "identity.token_revoked"
+    recorded = True  # the service emitted its own event
     message = "The access token has been revoked."
 
 
@@ -64,11 +69,13 @@ class SecondFactorRequired(Forbidden):
 
 class SecondFactorInvalid(InvalidInput):
     key = "identity.mfa_invalid"
+    recorded = True  # the service emitted its own event
     message = "The verification code is wrong or was already used."
 
 
 class CsrfFailed(Forbidden):
     key = "identity.csrf_failed"
+    recorded = True  # the service emitted its own event
     message = (
         "The form has expired or did not come from this site. Please reload the page and try again."
     )

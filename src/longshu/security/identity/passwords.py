@@ -8,6 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from longshu.security.identity.errors import WeakPassword
+from longshu.web.i18n import N_
 
 _hasher = PasswordHasher()  # argon2id, library defaults (RFC 9106 low-memory profile)
 
@@ -42,13 +43,13 @@ COMMON = {
 
 
 # Each reason is its own message so that the catalogue translates it whole.
-TOO_SHORT = "The password is too weak: use at least {min} characters."
-TOO_LONG = "The password is too long: use at most 256 characters."
-TOO_SIMPLE = (
+TOO_SHORT = N_("The password is too weak: use at least {min} characters.")
+TOO_LONG = N_("The password is too long: use at most 256 characters.")
+TOO_SIMPLE = N_(
     "The password is too weak: use at least three of lower case, upper case, digits and symbols."
 )
-HAS_USERNAME = "The password is too weak: it must not contain the username."
-TOO_COMMON = "The password is too weak: it is a commonly used password."
+HAS_USERNAME = N_("The password is too weak: it must not contain the username.")
+TOO_COMMON = N_("The password is too weak: it is a commonly used password.")
 
 
 def check_policy(password: str, username: str, min_length: int) -> None:
