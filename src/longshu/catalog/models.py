@@ -266,6 +266,15 @@ class SearchDoc(Base):
     )
 
 
+class SearchState(Base):
+    """One row: a random mark renewed by every change to the search index (facets.py)."""
+
+    __tablename__ = "catalog_search_state"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), default="")
+
+
 FTS_TABLE = "catalog_search_fts"
 FTS_DDL = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("

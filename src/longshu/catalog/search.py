@@ -16,15 +16,16 @@ without ``catalog.shared`` see entries open to the public only.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select, text
+import numpy as np
+from sqlalchemy import bindparam, delete, select, text
 from sqlalchemy.orm import Session
 
 from longshu.actor import Actor
+from longshu.catalog import facets, permissions  # noqa: F401 — permissions: catalog.browse
 from longshu.catalog.errors import InvalidSearch
 from longshu.catalog.models import FTS_DDL, FTS_TABLE, Resource, SearchDoc
 from longshu.catalog.vocab import (
@@ -118,11 +119,15 @@ def fts5_query(words: list[QueryWord]) -> str:
     return " AND ".join(parts)
 
 
-def tsquery(words: list[QueryWord]) -> str:
+def tsquery(words: list[QueryWord], weight: str = "") -> str:
+    """The words as a PostgreSQL tsquery; ``weight`` (A-D) restricts it to one column."""
+    suffix = f":{weight}" if weight else ""
     parts = []
     for word in words:
-        quoted = [f"'{t}'" for t in word.terms]
-        parts.append(f"{quoted[0]}:*" if word.prefix else "(" + " <-> ".join(quoted) + ")")
+        quoted = [f"'{t}'{suffix}" for t in word.terms]
+        parts.append(
+            f"'{word.terms[0]}':*{weight}" if word.prefix else "(" + " <-> ".join(quoted) + ")"
+        )
     return " & ".join(parts)
 
 
@@ -179,6 +184,7 @@ def index(session: Session, resource: Resource, snap: dict[str, Any]) -> None:
     session.add(SearchDoc(**doc))
     session.flush()
     _write_terms(session, [doc])
+    facets.bump(session)
 
 
 def index_many(session: Session, docs: Iterable[dict[str, Any]]) -> int:
@@ -189,6 +195,7 @@ def index_many(session: Session, docs: Iterable[dict[str, Any]]) -> int:
         return 0
     session.execute(SearchDoc.__table__.insert(), batch)
     _write_terms(session, batch)
+    facets.bump(session)
     return len(batch)
 
 
@@ -229,6 +236,7 @@ def remove(session: Session, resource_id: int) -> None:
     session.execute(delete(SearchDoc).where(SearchDoc.resource_id == resource_id))
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": resource_id})
+    facets.bump(session)
 
 
 def set_grade(session: Session, resource_id: int, grade: str | None) -> None:
@@ -236,6 +244,7 @@ def set_grade(session: Session, resource_id: int, grade: str | None) -> None:
     doc = session.get(SearchDoc, resource_id)
     if doc is not None:
         doc.grade = grade
+        facets.bump(session)
 
 
 def reindex(session: Session) -> int:
@@ -340,41 +349,81 @@ def _check(query: SearchQuery) -> None:
         raise InvalidSearch(detail=f"page size 1 to {MAX_PAGE}, offset 0 to 100000.")
 
 
-def _filters(query: SearchQuery, public_only: bool) -> tuple[list[str], dict[str, Any]]:
-    where: list[str] = []
-    params: dict[str, Any] = {}
-    if public_only:
-        where.append("d.public = :public")
-        params["public"] = True
-    for name in ("domain", "level", "share_type", "open_type", "update_cycle", "kind", "grade"):
-        value = getattr(query, name)
-        if value is not None:
-            where.append(f"d.{name} = :{name}")
-            params[name] = value
-    if query.provider_org_id is not None:
-        where.append("d.provider_org_id = :provider")
-        params["provider"] = query.provider_org_id
-    if query.region_codes is not None:
-        names = [f":region{i}" for i in range(len(query.region_codes))]
-        where.append(f"d.region_code IN ({', '.join(names) or 'NULL'})")
-        params.update({f"region{i}": c for i, c in enumerate(query.region_codes)})
-    if query.format is not None:
-        where.append("d.formats LIKE :format")
-        params["format"] = f"% {query.format} %"
-    if query.database is not None:
-        where.append("d.databases LIKE :database")
-        params["database"] = f"% {query.database} %"
-    return where, params
-
-
-FACET_COLUMNS = (
-    "d.domain, d.provider_org_id, d.region_code, d.level, d.share_type, d.open_type, "
-    "d.formats, d.grade, d.update_cycle, d.kind, d.databases"
-)
 HIT_COLUMNS = (
     "d.resource_id, d.code, d.name, d.summary, d.provider_org_id, d.region_code, d.level, "
     "d.domain, d.share_type, d.open_type, d.formats, d.published_at"
 )
+
+
+def _filters(query: SearchQuery) -> dict[str, Any]:
+    return {
+        "domain": query.domain,
+        "provider": str(query.provider_org_id) if query.provider_org_id is not None else None,
+        "region": query.region_codes,
+        "level": query.level,
+        "share_type": query.share_type,
+        "open_type": query.open_type,
+        "grade": query.grade,
+        "update_cycle": query.update_cycle,
+        "kind": query.kind,
+        "format": query.format,
+        "database": query.database,
+    }
+
+
+COLUMNS = ("name", "keywords", "summary", "fields")
+PG_WEIGHT = dict(zip(COLUMNS, "ABCD", strict=True))
+
+
+def _ids(session: Session, statement: str, params: dict[str, Any]) -> np.ndarray:
+    """The ids a statement aggregates into one space-separated string (one row back instead
+    of thousands of tuples: broad matches stay cheap in Python)."""
+    joined = session.execute(text(statement), params).scalar()
+    if not joined:
+        return np.zeros(0, dtype=np.int64)
+    return np.array(joined.split(), dtype=np.int64)
+
+
+def _matches(
+    session: Session, words: list[QueryWord], scored: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ids of the entries matching every word, and their relevance: the weights of the
+    columns (name 10 > keywords 5 > summary 2 > fields 1) where a query word occurs."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+
+    def matching(query: str) -> np.ndarray:
+        if sqlite:
+            return _ids(
+                session,
+                f"SELECT group_concat(rowid, ' ') FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q",
+                {"q": query},
+            )
+        return _ids(
+            session,
+            "SELECT string_agg(resource_id::text, ' ') FROM catalog_search_doc "
+            "WHERE search_vector @@ to_tsquery('simple', :q)",
+            {"q": query},
+        )
+
+    per_column: list[tuple[float, np.ndarray]] = []
+    if scored or len(words) == 1:
+        for column, weight in zip(COLUMNS, WEIGHTS, strict=True):
+            if sqlite:
+                query = f"{{{column}}} : (" + fts5_query(words).replace(" AND ", " OR ") + ")"
+            else:
+                query = tsquery(words, PG_WEIGHT[column]).replace(" & ", " | ")
+            per_column.append((weight, matching(query)))
+    if len(words) == 1 and per_column:
+        ids = np.unique(np.concatenate([found for _w, found in per_column]))
+    else:
+        ids = np.unique(matching(fts5_query(words) if sqlite else tsquery(words)))
+    if not scored or ids.size == 0:
+        return ids, np.zeros(len(ids))
+    score = np.zeros(int(ids.max()) + 1)
+    for weight, found in per_column:
+        found = found[found < len(score)]
+        score[found] += weight
+    return ids, score[ids]
 
 
 def search(session: Session, actor: Actor, query: SearchQuery) -> SearchResult:
@@ -385,37 +434,42 @@ def search(session: Session, actor: Actor, query: SearchQuery) -> SearchResult:
     words = parse_query(query.q)
     ensure_index(session)
     public_only = not access.decide(actor, "catalog.shared")
-    where, params = _filters(query, public_only)
-    dialect = session.get_bind().dialect.name
-    if words:
-        if dialect == "sqlite":
-            source = f"{FTS_TABLE} f JOIN catalog_search_doc d ON d.resource_id = f.rowid"
-            where.insert(0, f"{FTS_TABLE} MATCH :q")
-            params["q"] = fts5_query(words)
-            score = f"-bm25({FTS_TABLE}, {', '.join(map(str, WEIGHTS))})"
-        else:
-            source = "catalog_search_doc d"
-            where.insert(0, "d.search_vector @@ to_tsquery('simple', :q)")
-            params["q"] = tsquery(words)
-            score = "ts_rank(d.search_vector, to_tsquery('simple', :q))"
-    else:
-        source, score = "catalog_search_doc d", "NULL"
-    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    matrix = facets.current(session)
     sort = query.sort if words or query.sort != "relevance" else "newest"
-    order = {
-        "relevance": "score DESC, d.published_at DESC, d.resource_id",
-        "newest": "d.published_at DESC, d.resource_id DESC",
-        "name": "d.name, d.resource_id",
-    }[sort]
-    page_sql = (
-        f"SELECT {HIT_COLUMNS}, {score} AS score FROM {source}{clause} "
-        f"ORDER BY {order} LIMIT :limit OFFSET :offset"
-    )
+    if words:
+        ids, scores = _matches(session, words, scored=sort == "relevance")
+        inside = ids < len(matrix.present)  # ids indexed after the arrays were built
+        ids, scores = ids[inside], scores[inside]
+    else:
+        ids = matrix.all_ids
+        scores = np.zeros(len(ids))
+    keep = matrix.mask(ids, _filters(query), public_only)
+    ids, scores = ids[keep], scores[keep]
+    if sort == "relevance":
+        order = np.lexsort((ids, -matrix.published[ids], -scores))
+    elif sort == "newest":
+        order = np.lexsort((-ids, -matrix.published[ids]))
+    else:
+        order = np.argsort(matrix.name_rank[ids], kind="stable")
+    page = order[query.offset : query.offset + query.limit]
+    page_ids = [int(i) for i in ids[page]]
+    page_scores = {int(i): float(sc) for i, sc in zip(ids[page], scores[page], strict=True)}
+    hits = _hits(session, page_ids, page_scores if words else {})
+    counts = matrix.counts(ids) if query.facets else {}
+    return SearchResult(hits, len(ids), counts)
+
+
+def _hits(session: Session, ids: list[int], scores: dict[int, float]) -> list[Hit]:
+    if not ids:
+        return []
     rows = session.execute(
-        text(page_sql), {**params, "limit": query.limit, "offset": query.offset}
+        text(
+            f"SELECT {HIT_COLUMNS} FROM catalog_search_doc d WHERE d.resource_id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True)),
+        {"ids": ids},
     ).all()
-    hits = [
-        Hit(
+    by_id = {
+        r[0]: Hit(
             resource_id=r[0],
             code=r[1],
             name=r[2],
@@ -428,39 +482,11 @@ def search(session: Session, actor: Actor, query: SearchQuery) -> SearchResult:
             open_type=r[9],
             formats=r[10].split(),
             published_at=_aware(r[11]),
-            score=float(r[12]) if r[12] is not None else None,
+            score=scores.get(r[0]),
         )
         for r in rows
-    ]
-    if query.facets:
-        facets, total = _facets(session, source, clause, params)
-    else:
-        total = session.scalar(text(f"SELECT count(*) FROM {source}{clause}"), params) or 0
-        facets = {}
-    return SearchResult(hits, int(total), facets)
-
-
-def _facets(
-    session: Session, source: str, clause: str, params: dict[str, Any]
-) -> tuple[dict[str, list[tuple[str, int]]], int]:
-    """Counts per facet value over every match, in one pass."""
-    counters: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
-    total = 0
-    result = session.execute(text(f"SELECT {FACET_COLUMNS} FROM {source}{clause}"), params)
-    single = ("domain", "provider", "region", "level", "share_type", "open_type")
-    for row in result:
-        total += 1
-        for name, value in zip(single, row[:6], strict=True):
-            counters[name][str(value)] += 1
-        for value in row[6].split():
-            counters["format"][value] += 1
-        if row[7] is not None:
-            counters["grade"][row[7]] += 1
-        counters["update_cycle"][row[8]] += 1
-        counters["kind"][row[9]] += 1
-        for value in row[10].split():
-            counters["database"][value] += 1
-    return {name: counter.most_common() for name, counter in counters.items()}, total
+    }
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def like_search(session: Session, q: str, limit: int = 20) -> tuple[list[int], int]:
