@@ -22,6 +22,7 @@ from longshu.security.context import Ctx, requires, route_permission
 ROUTER_MODULES = [
     "longshu.security.identity.api",
     "longshu.security.identity.views",
+    "longshu.security.identity.admin_views",
     "longshu.orgs.api",
     "longshu.orgs.views",
     "longshu.security.ledger.api",

@@ -32,6 +32,7 @@ from longshu.orgs.errors import (
 from longshu.orgs.models import LEVEL_ORDER, LEVELS, ORG_KINDS, Organization
 from longshu.security import access
 from longshu.security.access import STAFF_ROLES
+from longshu.security.identity.directory import register_org_names
 
 access.permission("orgs.manage", {"platform_admin"}, "管理机构", "Manage organisations")
 access.permission("orgs.read", STAFF_ROLES, "查看机构", "Read organisations")
@@ -334,3 +335,15 @@ def _flush(session: Session, org: Organization, new: bool) -> None:
         if "credit_code" in text:
             raise DuplicateCreditCode(credit_code=org.credit_code) from exc
         raise DuplicateOrganization(name=org.name, region_code=org.region_code) from exc
+
+
+def _active_names(session: Session) -> dict[int, str]:
+    rows = session.execute(
+        select(Organization.id, Organization.name)
+        .where(Organization.active.is_(True))
+        .order_by(Organization.region_code, Organization.name)
+    )
+    return {org_id: name for org_id, name in rows}
+
+
+register_org_names(_active_names)  # identity pages name organisations through this

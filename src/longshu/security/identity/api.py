@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Response
 
 from longshu.security.access.roles import ROLES
 from longshu.security.context import Ctx, requires
@@ -82,10 +82,19 @@ def revoke_token(token_id: int, ctx: Ctx = requires("account.self")) -> TokenOut
 
 
 @router.get("/users", response_model=list[UserOut])
-def list_users(ctx: Ctx = requires("users.manage")) -> list[UserOut]:
-    from sqlalchemy import select
-
-    return [_user_out(u) for u in ctx.session.scalars(select(User).order_by(User.id))]
+def list_users(
+    response: Response,
+    q: str = Query(default="", max_length=64),
+    role: str | None = Query(default=None, max_length=40),
+    active: bool | None = None,
+    page: int = Query(default=1, ge=1, le=100_000),
+    per_page: int = Query(default=50, ge=1, le=500),
+    ctx: Ctx = requires("users.manage"),
+) -> list[UserOut]:
+    """Accounts, newest first; the total is in the ``X-Total-Count`` header."""
+    found = service.list_users(ctx.session, ctx.actor, q, role, active, page, per_page)
+    response.headers["X-Total-Count"] = str(found.total)
+    return [_user_out(u) for u in found.users]
 
 
 @router.post("/users", response_model=UserOut, status_code=201)

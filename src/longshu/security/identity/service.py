@@ -10,10 +10,11 @@ import datetime as dt
 import re
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pyotp
 from cryptography.hazmat.primitives import hashes
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from longshu import events
@@ -125,6 +126,51 @@ def get_user(session: Session, user_id: int) -> User:
     if user is None:
         raise UserNotFound()
     return user
+
+
+@dataclass(frozen=True)
+class UserPage:
+    users: list[User]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def list_users(
+    session: Session,
+    actor: Actor,
+    query: str = "",
+    role: str | None = None,
+    active: bool | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> UserPage:
+    """Accounts matching a name fragment, role and status, newest first, one page."""
+    access.require(actor, "users.manage")
+    if role and role not in ROLES:
+        raise UnknownRole(role=role)
+    conditions = []
+    if query:
+        pattern = f"%{query.strip()[:64]}%"
+        conditions.append(User.username.ilike(pattern) | User.display_name.ilike(pattern))
+    if role:
+        conditions.append(User.roles.any(RoleAssignment.role == role))
+    if active is not None:
+        conditions.append(User.is_active.is_(active))
+    total = session.scalar(select(func.count()).select_from(User).where(*conditions)) or 0
+    page = max(1, page)
+    rows = session.scalars(
+        select(User)
+        .where(*conditions)
+        .order_by(User.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return UserPage(list(rows), total, page, per_page)
 
 
 def find_user(session: Session, username: str) -> User:

@@ -20,6 +20,13 @@ ROUTES: dict[str, set[str]] = {
     "GET /console/account": SIGNED_IN,
     "POST /console/account/tokens": SIGNED_IN,
     "POST /console/account/tokens/{token_id}/revoke": SIGNED_IN,
+    # identity: account administration pages
+    "GET /console/admin/users": ADMIN,
+    "POST /console/admin/users": ADMIN,
+    "GET /console/admin/users/{user_id}": ADMIN,
+    "POST /console/admin/users/{user_id}/roles": ADMIN,
+    "POST /console/admin/users/{user_id}/status": ADMIN,
+    "POST /console/admin/users/{user_id}/password": ADMIN,
     # identity: API
     "GET /api/v1/roles": EVERYONE,
     "GET /api/v1/me": SIGNED_IN,
