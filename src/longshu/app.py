@@ -25,6 +25,7 @@ ROUTER_MODULES = [
     "longshu.security.identity.admin_views",
     "longshu.orgs.api",
     "longshu.orgs.views",
+    "longshu.catalog.api",
     "longshu.security.ledger.api",
     "longshu.security.ledger.views",
     "longshu.pages",
