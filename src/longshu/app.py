@@ -28,6 +28,8 @@ ROUTER_MODULES = [
     "longshu.catalog.api",
     "longshu.security.ledger.api",
     "longshu.security.ledger.views",
+    "longshu.security.audit.api",
+    "longshu.security.audit.views",
     "longshu.pages",
 ]
 

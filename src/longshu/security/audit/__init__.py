@@ -1,0 +1,1 @@
+"""The audit trail (审计日志): the event outbox, searchable by auditors and administrators."""
