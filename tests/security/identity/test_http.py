@@ -137,3 +137,42 @@ def test_logs_carry_no_passwords_or_tokens(client, make_user, bearer, caplog):
     text = "\n".join(logging.Formatter().format(r) + repr(r.__dict__) for r in caplog.records)
     for needle in ("Secret#Guess2026", STRONG_PASSWORD, secret):
         assert needle not in text
+
+
+def test_people_change_their_own_password(client, make_user, db):
+    make_user("chen_jing", "dept_reviewer")
+    sign_in(client, "chen_jing")
+    token = csrf_of(client)
+    differ = client.post(
+        "/console/account/password",
+        data={
+            "current": STRONG_PASSWORD,
+            "new": "Tianshui#Rain2026",
+            "confirm": "Tianshui#Rain2027",
+            "csrf_token": token,
+        },
+    )
+    assert differ.status_code == 422 and "新密码与确认密码不一致" in differ.text
+    wrong = client.post(
+        "/console/account/password",
+        data={
+            "current": "Not#MyPassword1",
+            "new": "Tianshui#Rain2026",
+            "confirm": "Tianshui#Rain2026",
+            "csrf_token": token,
+        },
+    )
+    assert wrong.status_code == 401
+    done = client.post(
+        "/console/account/password",
+        data={
+            "current": STRONG_PASSWORD,
+            "new": "Tianshui#Rain2026",
+            "confirm": "Tianshui#Rain2026",
+            "csrf_token": token,
+        },
+    )
+    assert done.status_code == 303
+    assert events_of(db, "identity.password_changed")
+    client.post("/logout", data={"csrf_token": token})
+    assert sign_in(client, "chen_jing", "Tianshui#Rain2026").status_code == 303

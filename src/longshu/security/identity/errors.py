@@ -20,6 +20,11 @@ class WeakPassword(InvalidInput):
     message = "The password is too weak."
 
 
+class PasswordsDiffer(InvalidInput):
+    key = "identity.passwords_differ"
+    message = "The new password and its confirmation differ."
+
+
 class InvalidCredentials(NotSignedIn):
     key = "identity.invalid_credentials"
     recorded = True  # the service emitted its own event

@@ -12,6 +12,7 @@ from longshu.config import get_settings
 from longshu.errors import LongshuError
 from longshu.security.context import Ctx, requires
 from longshu.security.identity import service, sso
+from longshu.security.identity.errors import PasswordsDiffer
 from longshu.security.identity.service import SESSION_COOKIE
 from longshu.web import render
 from longshu.web.nav import register_nav
@@ -184,6 +185,33 @@ def account_create_token(
         },
         status_code=201 if new_token else (error.status if error else 200),
     )
+
+
+@router.post("/console/account/password")
+def account_change_password(
+    current: Annotated[str, Form(max_length=256)],
+    new: Annotated[str, Form(max_length=256)],
+    confirm: Annotated[str, Form(max_length=256)],
+    ctx: Ctx = requires("account.self"),
+) -> Response:
+    try:
+        if new != confirm:
+            raise PasswordsDiffer()
+        service.change_password(ctx.session, ctx.actor, current, new)
+    except LongshuError as error:
+        ctx.session.rollback()
+        return render(
+            ctx.request,
+            "identity/account.html",
+            {
+                "user": service.get_user(ctx.session, ctx.actor.id or 0),
+                "tokens": service.list_tokens(ctx.session, ctx.actor),
+                "new_token": None,
+                "error": error,
+            },
+            status_code=error.status,
+        )
+    return RedirectResponse("/console/account?done=password", status_code=303)
 
 
 @router.post("/console/account/tokens/{token_id}/revoke")

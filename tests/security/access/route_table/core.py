@@ -19,6 +19,7 @@ ROUTES: dict[str, set[str]] = {
     "GET /login/sso/callback": EVERYONE,
     "GET /console/account": SIGNED_IN,
     "POST /console/account/tokens": SIGNED_IN,
+    "POST /console/account/password": SIGNED_IN,
     "POST /console/account/tokens/{token_id}/revoke": SIGNED_IN,
     # identity: account administration pages
     "GET /console/admin/users": ADMIN,
