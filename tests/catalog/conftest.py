@@ -80,3 +80,13 @@ def emitted(session):
         return list(session.scalars(select(Event).where(Event.type == type_).order_by(Event.id)))
 
     return of_type
+
+
+@pytest.fixture
+def api(settings, db):
+    """A client of the whole application (lifespan not run: the test schema is in place)."""
+    from fastapi.testclient import TestClient
+
+    from longshu.app import create_app
+
+    return TestClient(create_app(settings, db), follow_redirects=False)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-from typing import ClassVar
 
 from longshu.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -14,23 +13,26 @@ class ResourceNotFound(NotFound):
     message = "Catalog resource {resource} does not exist."
 
 
+# Why a resource code is refused (translated in catalog.po).
+CODE_MESSAGES = {
+    "format": "it must look like 101001/620000-013-00042-7.",
+    "classification": "the classification (类, 项, 目) is not one the catalog knows.",
+    "checksum": "the check character does not match; the code has a typing error.",
+    "region": "its region is not the provider's region.",
+    "department": "its department code belongs to another provider.",
+}
+
+
 class InvalidResourceCode(InvalidInput):
     """``reason``: format, classification, checksum, region, department."""
 
     key = "catalog.invalid_code"
     status = 422
     message = "Resource code {code} is not valid: {detail}"
-    DETAILS: ClassVar[dict[str, str]] = {
-        "format": "it must look like 101001/620000-013-00042-7.",
-        "classification": "the classification (类, 项, 目) is not one the catalog knows.",
-        "checksum": "the check character does not match; the code has a typing error.",
-        "region": "its region is not the provider's region.",
-        "department": "its department code belongs to another provider.",
-    }
 
     def __init__(self, code: str, reason: str) -> None:
         self.reason = reason
-        super().__init__(code=str(code)[:40], detail=self.DETAILS.get(reason, reason))
+        super().__init__(code=str(code)[:40], detail=CODE_MESSAGES.get(reason, reason))
 
     def render(self, gettext=None) -> str:  # type: ignore[no-untyped-def]
         params = dict(self.params)
@@ -77,6 +79,11 @@ class OtherDepartment(Forbidden):
     message = (
         "Resource {resource} belongs to another department; only its own people may change it."
     )
+
+
+class DraftForOtherDepartment(Forbidden):
+    key = "catalog.draft_for_other_department"
+    message = "You may only draft catalog entries for your own department."
 
 
 class ResourceChanged(Conflict):

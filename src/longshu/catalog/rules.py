@@ -22,6 +22,29 @@ from longshu.catalog.vocab import (
     Term,
 )
 
+# The reason sentences of ``InvalidResource`` (translated in catalog.po).
+RULE_MESSAGES = {
+    "length": "must have {low} to {high} characters.",
+    "at_most": "must have at most {high} characters.",
+    "one_of": "{value} is not one of: {allowed}.",
+    "at_least_one": "name at least one.",
+    "keyword_length": "each keyword has at most 30 characters.",
+    "keyword_count": "at most {n} keywords.",
+    "field_name": "{value} is not a field name: a letter, then letters, digits or _ (at most 64).",
+    "whole_number": "must be a whole number.",
+    "length_range": "must be between 1 and 1000000.",
+    "element_id": "must be a data element id.",
+    "share_conditions": "conditional sharing must state its conditions.",
+    "legal_basis": "a resource that is not shared must state the legal basis.",
+    "open_conditions": "conditional opening must state its conditions.",
+    "open_needs_share": "a resource that is not shared with government cannot be open to the public.",
+    "email": "{value} is not an e-mail address.",
+    "phone": "{value} is not a telephone number.",
+    "field_count": "at most {n} fields.",
+    "twice": "{value} appears twice.",
+}
+M = RULE_MESSAGES
+
 FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[A-Za-z]{2,24}$")
 PHONE = re.compile(r"^[0-9+()\- ]{5,40}$")
@@ -107,16 +130,14 @@ def _text(value: Any) -> str:
 def required_text(attribute: str, value: Any, low: int, high: int) -> str:
     text = _text(value)
     if not low <= len(text) <= high:
-        raise InvalidResource(
-            attribute, "must have {low} to {high} characters.", low=low, high=high
-        )
+        raise InvalidResource(attribute, M["length"], low=low, high=high)
     return text
 
 
 def optional_text(attribute: str, value: Any, high: int) -> str | None:
     text = _text(value)
     if len(text) > high:
-        raise InvalidResource(attribute, "must have at most {high} characters.", high=high)
+        raise InvalidResource(attribute, M["at_most"], high=high)
     return text or None
 
 
@@ -124,9 +145,7 @@ def long_text(attribute: str, value: Any, low: int, high: int) -> str:
     """Free text that keeps its line breaks (summaries, conditions)."""
     text = str(value or "").strip().replace("\r\n", "\n")
     if "\x00" in text or not low <= len(text) <= high:
-        raise InvalidResource(
-            attribute, "must have {low} to {high} characters.", low=low, high=high
-        )
+        raise InvalidResource(attribute, M["length"], low=low, high=high)
     return text
 
 
@@ -134,7 +153,7 @@ def term(attribute: str, vocabulary: dict[str, Term], value: Any) -> str:
     code = str(value or "").strip()
     if code not in vocabulary:
         raise InvalidResource(
-            attribute, "{value} is not one of: {allowed}.", value=code[:40] or "-",
+            attribute, M["one_of"], value=code[:40] or "-",
             allowed=", ".join(vocabulary),
         )  # fmt: skip
     return code
@@ -151,7 +170,7 @@ def terms(attribute: str, vocabulary: dict[str, Term], values: Any, required: bo
         if code not in out:
             out.append(code)
     if required and not out:
-        raise InvalidResource(attribute, "name at least one.")
+        raise InvalidResource(attribute, M["at_least_one"])
     return out
 
 
@@ -166,11 +185,11 @@ def keyword_list(values: Any) -> list[str]:
         if not word:
             continue
         if len(word) > 30:
-            raise InvalidResource("keywords", "each keyword has at most 30 characters.")
+            raise InvalidResource("keywords", M["keyword_length"])
         if word not in out:
             out.append(word)
     if len(out) > MAX_KEYWORDS:
-        raise InvalidResource("keywords", "at most {n} keywords.", n=MAX_KEYWORDS)
+        raise InvalidResource("keywords", M["keyword_count"], n=MAX_KEYWORDS)
     return out
 
 
@@ -180,7 +199,7 @@ def clean_field(data: FieldData, position: int) -> dict[str, Any]:
     if not FIELD_NAME.match(name):
         raise InvalidResource(
             f"{where}.name",
-            "{value} is not a field name: a letter, then letters, digits or _ (at most 64).",
+            M["field_name"],
             value=name[:70] or "-",
         )
     length = data.length
@@ -188,15 +207,15 @@ def clean_field(data: FieldData, position: int) -> dict[str, Any]:
         try:
             length = int(length)
         except (TypeError, ValueError):
-            raise InvalidResource(f"{where}.length", "must be a whole number.") from None
+            raise InvalidResource(f"{where}.length", M["whole_number"]) from None
         if not 1 <= length <= 1_000_000:
-            raise InvalidResource(f"{where}.length", "must be between 1 and 1000000.")
+            raise InvalidResource(f"{where}.length", M["length_range"])
     element_id = data.element_id
     if element_id is not None:
         try:
             element_id = int(element_id)
         except (TypeError, ValueError):
-            raise InvalidResource(f"{where}.element_id", "must be a data element id.") from None
+            raise InvalidResource(f"{where}.element_id", M["element_id"]) from None
     return {
         "name": name,
         "label": required_text(f"{where}.label", data.label, 1, 100),
@@ -215,29 +234,23 @@ def clean(data: ResourceData) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     open_type = term("open_type", OPEN_TYPES, data.open_type)
     share_conditions = optional_long("share_conditions", data.share_conditions)
     if share_type == "conditional" and not share_conditions:
-        raise InvalidResource("share_conditions", "conditional sharing must state its conditions.")
+        raise InvalidResource("share_conditions", M["share_conditions"])
     if share_type == "none" and not share_conditions:
-        raise InvalidResource(
-            "share_conditions", "a resource that is not shared must state the legal basis."
-        )
+        raise InvalidResource("share_conditions", M["legal_basis"])
     open_conditions = optional_long("open_conditions", data.open_conditions)
     if open_type == "conditional" and not open_conditions:
-        raise InvalidResource("open_conditions", "conditional opening must state its conditions.")
+        raise InvalidResource("open_conditions", M["open_conditions"])
     if share_type == "none" and open_type != "none":
         raise InvalidResource(
             "open_type",
-            "a resource that is not shared with government cannot be open to the public.",
+            M["open_needs_share"],
         )
     email = optional_text("contact_email", data.contact_email, 200)
     if email and not EMAIL.match(email):
-        raise InvalidResource(
-            "contact_email", "{value} is not an e-mail address.", value=email[:60]
-        )
+        raise InvalidResource("contact_email", M["email"], value=email[:60])
     phone = optional_text("contact_phone", data.contact_phone, 40)
     if phone and not PHONE.match(phone):
-        raise InvalidResource(
-            "contact_phone", "{value} is not a telephone number.", value=phone[:40]
-        )
+        raise InvalidResource("contact_phone", M["phone"], value=phone[:40])
     attributes = {
         "name": required_text("name", data.name, 2, 200),
         "summary": long_text("summary", data.summary, 1, 4000),
@@ -259,15 +272,13 @@ def clean(data: ResourceData) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         "licence": optional_text("licence", data.licence, 200),
     }
     if len(data.fields) > MAX_FIELDS:
-        raise InvalidResource("fields", "at most {n} fields.", n=MAX_FIELDS)
+        raise InvalidResource("fields", M["field_count"], n=MAX_FIELDS)
     fields = [clean_field(f, i) for i, f in enumerate(data.fields)]
     seen: set[str] = set()
     for i, f in enumerate(fields):
         folded = f["name"].lower()
         if folded in seen:
-            raise InvalidResource(
-                f"fields[{i + 1}].name", "{value} appears twice.", value=f["name"]
-            )
+            raise InvalidResource(f"fields[{i + 1}].name", M["twice"], value=f["name"])
         seen.add(folded)
     return attributes, fields
 

@@ -23,6 +23,7 @@ from longshu import workflow as wf
 from longshu.actor import Actor
 from longshu.catalog import codes, permissions  # noqa: F401 — declares the permissions
 from longshu.catalog.errors import (
+    DraftForOtherDepartment,
     DuplicateResourceCode,
     ElementNotFound,
     InvalidResourceCode,
@@ -198,7 +199,10 @@ def create_resource(
     is given from the provider's region, department code and next sequence number unless one
     is supplied (an existing catalog being imported), which is then checked."""
     provider_id = provider_org_id if provider_org_id is not None else actor.org_id
-    require_own(actor, "catalog.edit", _Owned(provider_id))
+    if not access.decide(actor, "catalog.edit", _Owned(provider_id)):
+        if access.decide(actor, "catalog.edit"):
+            raise DraftForOtherDepartment()
+        access.require(actor, "catalog.edit")
     provider = _provider(session, provider_id)
     attributes, fields = clean(data)
     _check_elements(session, fields)

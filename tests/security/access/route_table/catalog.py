@@ -1,0 +1,30 @@
+"""The catalog: the published catalog for everyone (closed entries only for government
+staff, decided per entry), drafting for departments, review and publication by role."""
+
+from tests.security.access.route_sets import EVERYONE
+
+WORK = {
+    "dept_data_admin",
+    "dept_reviewer",
+    "bureau_reviewer",
+    "platform_admin",
+    "chief_data_officer",
+    "auditor",
+}
+EDIT = {"dept_data_admin", "platform_admin"}
+
+ROUTES: dict[str, set[str]] = {
+    "GET /api/v1/catalog/vocabularies": EVERYONE,
+    "GET /api/v1/catalog/search": EVERYONE,
+    "GET /api/v1/catalog/resources/{resource_id}": EVERYONE,
+    "GET /api/v1/catalog/resources/{resource_id}/revisions": EVERYONE,
+    "GET /api/v1/catalog/work": WORK,
+    "POST /api/v1/catalog/work": EDIT,
+    "GET /api/v1/catalog/work/{resource_id}": WORK,
+    "PUT /api/v1/catalog/work/{resource_id}": EDIT,
+    "POST /api/v1/catalog/work/{resource_id}/moves": WORK,
+    "POST /api/v1/catalog/work/{resource_id}/reopen": EDIT,
+    "GET /api/v1/catalog/work/{resource_id}/revisions": WORK,
+    "GET /api/v1/catalog/work/{resource_id}/revisions/{number}/diff": WORK,
+    "GET /api/v1/catalog/work/{resource_id}/history": WORK,
+}
