@@ -142,3 +142,43 @@ def test_vocabularies_are_public(api, orgs):
         "title_zh": "有条件共享",
         "title_en": "Shared on conditions",
     } in body["share_types"]
+
+
+def test_elements_levels_and_duties_over_http(api, heads, orgs, bearer):
+    created = api.post(
+        "/api/v1/catalog/elements",
+        json={"code": "DE0002", "name": "统一社会信用代码", "definition": "GB 32100 规定的18位代码。",
+              "length": 18, "authority_org_id": orgs["market"]},
+        headers=heads["bureau"],
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    element = created.json()
+    assert element["authority_name"] == "甘肃省市场监督管理局"
+    claim = api.post(
+        f"/api/v1/catalog/elements/{element['id']}/claims", json={"basis": "税务登记"},
+        headers=heads["editor"],
+    )  # fmt: skip
+    assert claim.status_code == 201
+    conflicts = api.get("/api/v1/catalog/elements/conflicts", headers=heads["bureau"]).json()
+    assert conflicts[0]["kind"] == "competing_claims"
+    resolved = api.post(
+        f"/api/v1/catalog/elements/{element['id']}/resolve", json={"org_id": orgs["market"]},
+        headers=heads["bureau"],
+    )  # fmt: skip
+    assert {c["status"] for c in resolved.json()["claims"]} == {"accepted", "rejected"}
+    assert api.get("/api/v1/catalog/elements", params={"q": "信用"}).json()[0]["code"] == "DE0002"
+    duty = api.post(
+        "/api/v1/catalog/duties", json={"org_id": orgs["culture_tourism"], "name": "全省A级旅游景区名录"},
+        headers=heads["bureau"],
+    )  # fmt: skip
+    assert duty.status_code == 201
+    report = api.get("/api/v1/catalog/completeness", headers=heads["reviewer"]).json()
+    assert report[0]["expected"] == 1 and report[0]["missing"] == ["全省A级旅游景区名录"]
+    view = api.get("/api/v1/catalog/levels", headers=heads["reviewer"]).json()
+    assert view["levels"] == {"province": 0, "city": 0, "county": 0} and len(view["regions"]) == 15
+    assert (
+        api.get(
+            "/api/v1/catalog/levels", params={"root": "999999"}, headers=heads["reviewer"]
+        ).status_code
+        == 422
+    )

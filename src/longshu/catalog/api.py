@@ -241,3 +241,8 @@ def working_history(resource_id: int, ctx: Ctx = requires("catalog.work")) -> li
             )
         )
     return out
+
+
+from longshu.catalog import api_registry  # noqa: E402 — elements, levels, duty lists
+
+router.include_router(api_registry.router)

@@ -389,34 +389,25 @@ def _matches(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Ids of the entries matching every word, and their relevance: the weights of the
     columns (name 10 > keywords 5 > summary 2 > fields 1) where a query word occurs."""
-    sqlite = session.get_bind().dialect.name == "sqlite"
+    if session.get_bind().dialect.name != "sqlite":
+        return _pg_matches(session, words, scored)
 
     def matching(query: str) -> np.ndarray:
-        if sqlite:
-            return _ids(
-                session,
-                f"SELECT group_concat(rowid, ' ') FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q",
-                {"q": query},
-            )
         return _ids(
             session,
-            "SELECT string_agg(resource_id::text, ' ') FROM catalog_search_doc "
-            "WHERE search_vector @@ to_tsquery('simple', :q)",
+            f"SELECT group_concat(rowid, ' ') FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q",
             {"q": query},
         )
 
     per_column: list[tuple[float, np.ndarray]] = []
     if scored or len(words) == 1:
         for column, weight in zip(COLUMNS, WEIGHTS, strict=True):
-            if sqlite:
-                query = f"{{{column}}} : (" + fts5_query(words).replace(" AND ", " OR ") + ")"
-            else:
-                query = tsquery(words, PG_WEIGHT[column]).replace(" & ", " | ")
+            query = f"{{{column}}} : (" + fts5_query(words).replace(" AND ", " OR ") + ")"
             per_column.append((weight, matching(query)))
     if len(words) == 1 and per_column:
         ids = np.unique(np.concatenate([found for _w, found in per_column]))
     else:
-        ids = np.unique(matching(fts5_query(words) if sqlite else tsquery(words)))
+        ids = np.unique(matching(fts5_query(words)))
     if not scored or ids.size == 0:
         return ids, np.zeros(len(ids))
     score = np.zeros(int(ids.max()) + 1)
@@ -424,6 +415,32 @@ def _matches(
         found = found[found < len(score)]
         score[found] += weight
     return ids, score[ids]
+
+
+def _pg_matches(
+    session: Session, words: list[QueryWord], scored: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """PostgreSQL: one scan of the GIN matches; each row's column weights are computed on the
+    row already fetched for the index recheck (weight-restricted tsqueries, A-D)."""
+    params: dict[str, Any] = {"q": tsquery(words)}
+    score = "0"
+    if scored:
+        parts = []
+        for column, weight in zip(COLUMNS, WEIGHTS, strict=True):
+            params[column] = tsquery(words, PG_WEIGHT[column]).replace(" & ", " | ")
+            parts.append(f"(search_vector @@ to_tsquery('simple', :{column}))::int * {int(weight)}")
+        score = " + ".join(parts)
+    joined = session.execute(
+        text(
+            f"SELECT string_agg(resource_id::text || ':' || ({score})::text, ' ') "
+            "FROM catalog_search_doc WHERE search_vector @@ to_tsquery('simple', :q)"
+        ),
+        params,
+    ).scalar()
+    if not joined:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    pairs = np.array(joined.replace(":", " ").split(), dtype=np.int64).reshape(-1, 2)
+    return pairs[:, 0], pairs[:, 1].astype(float)
 
 
 def search(session: Session, actor: Actor, query: SearchQuery) -> SearchResult:

@@ -12,6 +12,17 @@ WORK = {
     "auditor",
 }
 EDIT = {"dept_data_admin", "platform_admin"}
+BUREAU = {"bureau_reviewer", "platform_admin"}
+CLAIM = {"dept_data_admin", "dept_reviewer"}
+REPORT = {
+    "platform_admin",
+    "bureau_reviewer",
+    "chief_data_officer",
+    "dept_data_admin",
+    "dept_reviewer",
+    "auditor",
+    "assessor",
+}
 
 ROUTES: dict[str, set[str]] = {
     "GET /api/v1/catalog/vocabularies": EVERYONE,
@@ -27,4 +38,17 @@ ROUTES: dict[str, set[str]] = {
     "GET /api/v1/catalog/work/{resource_id}/revisions": WORK,
     "GET /api/v1/catalog/work/{resource_id}/revisions/{number}/diff": WORK,
     "GET /api/v1/catalog/work/{resource_id}/history": WORK,
+    "GET /api/v1/catalog/elements": EVERYONE,
+    "POST /api/v1/catalog/elements": BUREAU,
+    "GET /api/v1/catalog/elements/conflicts": WORK,
+    "GET /api/v1/catalog/elements/{element_id}": EVERYONE,
+    "PUT /api/v1/catalog/elements/{element_id}": BUREAU,
+    "POST /api/v1/catalog/elements/{element_id}/claims": CLAIM,
+    "POST /api/v1/catalog/elements/{element_id}/resolve": BUREAU,
+    "GET /api/v1/catalog/levels": REPORT,
+    "GET /api/v1/catalog/completeness": REPORT,
+    "GET /api/v1/catalog/duties": REPORT,
+    "POST /api/v1/catalog/duties": BUREAU,
+    "PUT /api/v1/catalog/duties/{item_id}/resource": BUREAU,
+    "DELETE /api/v1/catalog/duties/{item_id}": BUREAU,
 }
