@@ -81,7 +81,7 @@ def load_demo(session: Session) -> list[LoginCard]:
                 role.title_zh,
                 role.title_en,
                 org.name if org else "—",
-                user.totp_secret if identity.needs_second_factor(user) else None,
+                identity.totp_secret(user) if identity.needs_second_factor(user) else None,
             )
         )
     return cards

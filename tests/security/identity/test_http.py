@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from tests.conftest import STRONG_PASSWORD, csrf_of, sign_in
 
 from longshu.events import Event
+from longshu.security.identity import service
 from longshu.security.identity.models import ApiToken, User
 
 
@@ -72,7 +73,9 @@ def test_administrators_pass_the_second_factor_before_the_console(client, make_u
     # until the code is given the session does not hold the administrator role
     assert client.get("/api/v1/users").status_code == 403
     with db.session() as s:
-        secret = s.scalar(select(User.totp_secret).where(User.username == "root_admin"))
+        stored = s.scalar(select(User).where(User.username == "root_admin"))
+        secret = service.totp_secret(stored)
+        assert secret not in stored.totp_secret  # sealed at rest
     bad = client.post("/login/totp", data={"code": "000000", "csrf_token": csrf_of(client)})
     assert bad.status_code in (401, 422) and "验证码错误" in bad.text
     good = client.post(

@@ -107,7 +107,7 @@ def upgrade() -> None:
         sa.Column("failed_logins", sa.Integer(), nullable=False),
         sa.Column("locked_until", longshu.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_login_at", longshu.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("totp_secret", sa.String(length=64), nullable=True),
+        sa.Column("totp_secret", sa.String(length=400), nullable=True),
         sa.Column("totp_enabled", sa.Boolean(), nullable=False),
         sa.Column("totp_last_step", sa.Integer(), nullable=True),
         sa.Column("created_at", longshu.db.UTCDateTime(timezone=True), nullable=False),

@@ -27,7 +27,7 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[dt.datetime | None]
     last_login_at: Mapped[dt.datetime | None]
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(String(400))  # SM4-sealed, base64
     totp_enabled: Mapped[bool] = mapped_column(default=False)
     totp_last_step: Mapped[int | None]  # the last accepted time step: a code is used once
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -6,6 +6,7 @@ never reach an event, a log line or an error message.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 import secrets
@@ -23,6 +24,7 @@ from longshu.config import get_settings
 from longshu.db import utcnow
 from longshu.security import access
 from longshu.security.access.roles import ROLES
+from longshu.security.crypto import envelope
 from longshu.security.identity import passwords
 from longshu.security.identity.errors import (
     AccountDisabled,
@@ -322,11 +324,27 @@ def _live_session(session: Session, cookie: str | None) -> LoginSession | None:
 # --- second factor (TOTP) -------------------------------------------------------------------
 
 
+TOTP_KEY = "identity.totp"  # the data key that seals TOTP secrets (SM4, envelope)
+
+
+def totp_secret(user: User) -> str | None:
+    """The user's TOTP secret. It is stored sealed with SM4 under its own data key, bound to
+    the account id: a copy of the database alone does not let anyone pass the second factor."""
+    if not user.totp_secret:
+        return None
+    sealed = base64.b64decode(user.totp_secret)
+    return envelope.decrypt_value(TOTP_KEY, sealed, aad=str(user.id).encode()).decode()
+
+
+def _seal_totp_secret(user: User, secret: str) -> None:
+    sealed = envelope.encrypt_value(TOTP_KEY, secret.encode(), aad=str(user.id).encode())
+    user.totp_secret = base64.b64encode(sealed).decode()
+
+
 def totp_uri(user: User) -> str:
-    assert user.totp_secret
-    return pyotp.TOTP(user.totp_secret).provisioning_uri(
-        name=user.username, issuer_name="陇数 Longshu"
-    )
+    secret = totp_secret(user)
+    assert secret
+    return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name="陇数 Longshu")
 
 
 def verify_second_factor(session: Session, cookie: str | None, code: str) -> User:
@@ -337,9 +355,10 @@ def verify_second_factor(session: Session, cookie: str | None, code: str) -> Use
         raise InvalidCredentials()
     user = login.user
     who = _actor_of(user, login)
-    if not user.totp_secret:
+    secret = totp_secret(user)
+    if not secret:
         raise SecondFactorInvalid()
-    totp = pyotp.TOTP(user.totp_secret)
+    totp = pyotp.TOTP(secret)
     code = code.strip().replace(" ", "")
     now = utcnow()
     step = None
@@ -541,5 +560,8 @@ def resolve_actor(session: Session, request: object) -> Actor:
 def begin_totp_enrolment_for(session: Session, user: User) -> str:
     """At first sign-in of a role that needs a second factor: issue the secret to enrol."""
     if not user.totp_secret:
-        user.totp_secret = pyotp.random_base32()
-    return user.totp_secret
+        session.flush()  # the sealed secret is bound to the account id
+        _seal_totp_secret(user, pyotp.random_base32())
+    secret = totp_secret(user)
+    assert secret
+    return secret

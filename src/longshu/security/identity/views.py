@@ -103,7 +103,7 @@ def totp_form(next: str | None = None, ctx: Ctx = requires("public.read")) -> Re
             "next": _safe_next(next),
             "error": None,
             "enrolling": enrolling,
-            "secret": user.totp_secret if enrolling else None,
+            "secret": service.totp_secret(user) if enrolling else None,
             "uri": service.totp_uri(user) if enrolling and user.totp_secret else None,
         },
     )
@@ -129,7 +129,7 @@ def totp_verify(
                 "next": _safe_next(next),
                 "error": error,
                 "enrolling": enrolling,
-                "secret": login.user.totp_secret if enrolling else None,
+                "secret": service.totp_secret(login.user) if enrolling else None,
                 "uri": service.totp_uri(login.user)
                 if enrolling and login.user.totp_secret
                 else None,
