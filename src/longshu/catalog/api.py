@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
-from longshu.catalog import lifecycle, present, search, service
+from longshu.catalog import dcat, lifecycle, present, search, service
 from longshu.catalog.schemas import (
     DiffOut,
     EntryOut,
@@ -241,6 +242,31 @@ def working_history(resource_id: int, ctx: Ctx = requires("catalog.work")) -> li
             )
         )
     return out
+
+
+@router.get("/dcat", response_class=Response)
+def dcat_catalog(
+    format: Literal["turtle", "json-ld"] = "json-ld", ctx: Ctx = requires("catalog.browse")
+) -> Response:
+    """The published catalog the caller may see as DCAT-AP 3.0 (JSON-LD or Turtle)."""
+    graph = dcat.catalog_graph(ctx.session, ctx.actor, _base_url(ctx), dcat.bureau(ctx.session))
+    return Response(dcat.serialize(graph, format), media_type=dcat.MEDIA_TYPES[format])
+
+
+@router.get("/resources/{resource_id}/dcat", response_class=Response)
+def dcat_resource(
+    resource_id: int,
+    format: Literal["turtle", "json-ld"] = "json-ld",
+    ctx: Ctx = requires("catalog.browse"),
+) -> Response:
+    """One published entry as a DCAT-AP 3.0 dataset."""
+    graph = dcat.resource_graph(ctx.session, ctx.actor, resource_id, _base_url(ctx))
+    return Response(dcat.serialize(graph, format), media_type=dcat.MEDIA_TYPES[format])
+
+
+def _base_url(ctx: Ctx) -> str:
+    settings = getattr(ctx.request.app.state, "settings", None)
+    return str(getattr(settings, "base_url", "") or ctx.request.base_url).rstrip("/")
 
 
 from longshu.catalog import api_registry  # noqa: E402 — elements, levels, duty lists

@@ -38,6 +38,8 @@ ROUTES: dict[str, set[str]] = {
     "GET /api/v1/catalog/work/{resource_id}/revisions": WORK,
     "GET /api/v1/catalog/work/{resource_id}/revisions/{number}/diff": WORK,
     "GET /api/v1/catalog/work/{resource_id}/history": WORK,
+    "GET /api/v1/catalog/dcat": EVERYONE,
+    "GET /api/v1/catalog/resources/{resource_id}/dcat": EVERYONE,
     "GET /api/v1/catalog/elements": EVERYONE,
     "POST /api/v1/catalog/elements": BUREAU,
     "GET /api/v1/catalog/elements/conflicts": WORK,
