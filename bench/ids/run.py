@@ -1,6 +1,6 @@
 """How fast do we make and check synthetic identifiers? Writes bench/results/ids_generate.json.
 
-Run: .venv/bin/python bench/ids/generate.py [n]
+Run: .venv/bin/python bench/ids/run.py [n]
 """
 
 from __future__ import annotations

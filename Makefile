@@ -1,0 +1,71 @@
+# Longshu (陇数). Quick start on a fresh machine with Python 3.11 and make:
+#   make run    install, initialise ./var, load the Gansu demo, serve http://127.0.0.1:8000
+#   make test   the whole suite on SQLite, then on PostgreSQL (services started as needed)
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+PYTEST_ARGS ?=
+# extras `make test` and `make bench` add (heavy peers stay out of `make run`)
+TEST_EXTRAS ?= test
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run serve init demo test test-sqlite test-pg e2e services lint format bench clean
+
+run: $(VENV)/.run-installed init demo serve
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml $(VENV)/.run-installed
+	$(BIN)/pip install -q -e '.[$(TEST_EXTRAS)]'
+	touch $@
+
+init: $(VENV)/.run-installed
+	$(BIN)/longshu init
+
+demo: init
+	$(BIN)/longshu demo load
+
+serve: $(VENV)/.run-installed
+	@echo "陇数 Longshu: http://$(HOST):$(PORT)/  (console: /console, API: /api/docs)"
+	$(BIN)/longshu serve --host $(HOST) --port $(PORT)
+
+services:
+	@scripts/ensure_services.sh
+
+test: $(VENV)/.test-installed services
+	@echo "== SQLite =="
+	LONGSHU_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_ARGS)
+	@echo "== PostgreSQL =="
+	LONGSHU_TEST_DB=pg $(BIN)/pytest $(PYTEST_ARGS)
+
+test-sqlite: $(VENV)/.test-installed services
+	LONGSHU_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_ARGS)
+
+test-pg: $(VENV)/.test-installed services
+	LONGSHU_TEST_DB=pg $(BIN)/pytest $(PYTEST_ARGS)
+
+e2e: $(VENV)/.test-installed services
+	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+
+format: $(VENV)/.test-installed
+	$(BIN)/ruff check --fix src tests bench scripts
+	$(BIN)/ruff format src tests bench scripts
+
+bench: $(VENV)/.test-installed services
+	@mkdir -p bench/results
+	@set -e; for script in bench/*/run.py; do echo "== $$script =="; $(BIN)/python $$script; done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache build src/*.egg-info

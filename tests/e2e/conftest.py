@@ -1,0 +1,111 @@
+"""Browser tests: a real server process with the demo loaded, driven in Debian's Chromium.
+
+The server gets its own database on the backend of this run (a SQLite file, or a fresh
+PostgreSQL database built by the real migrations) and its own ./var."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.conftest import BACKEND, PG_SERVER
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _longshu(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "longshu.cli", *args],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def server_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    var = tmp_path_factory.mktemp("e2e-var")
+    env = {**os.environ, "LONGSHU_VAR_DIR": str(var), "LONGSHU_LOG_LEVEL": "WARNING"}
+    env.pop("LONGSHU_DATABASE_URL", None)
+    dropped = None
+    if BACKEND == "pg":
+        name = f"longshu_e2e_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
+        env["LONGSHU_DATABASE_URL"] = PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
+        dropped = (admin, name)
+    _longshu(env, "init")
+    yield env
+    if dropped:
+        admin, name = dropped
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_output(server_env: dict[str, str]) -> str:
+    """What `longshu demo load` printed (the demo logins, with the admin's TOTP secret)."""
+    return _longshu({**server_env, "COLUMNS": "200"}, "demo", "load")
+
+
+@pytest.fixture(scope="session")
+def base_url(server_env: dict[str, str], demo_output: str) -> Iterator[str]:
+    port = _free_port()
+    log = Path(server_env["LONGSHU_VAR_DIR"]) / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "longshu.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=server_env, stdout=out, stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(120):
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert process.poll() is None, log.read_text()
+                time.sleep(0.25)
+            else:
+                pytest.fail("the server did not answer /healthz: " + log.read_text())
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    assert Path(CHROMIUM).exists(), "make test installs Debian's chromium (scripts/ensure_services.sh)"
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
