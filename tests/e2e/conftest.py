@@ -17,7 +17,6 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
-
 from tests.conftest import BACKEND, PG_SERVER
 
 CHROMIUM = "/usr/bin/chromium"
@@ -32,7 +31,10 @@ def _free_port() -> int:
 def _longshu(env: dict[str, str], *args: str) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "longshu.cli", *args],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
@@ -72,8 +74,19 @@ def base_url(server_env: dict[str, str], demo_output: str) -> Iterator[str]:
     log = Path(server_env["LONGSHU_VAR_DIR"]) / "server.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "longshu.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=server_env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "longshu.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=server_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"
         try:
@@ -95,13 +108,20 @@ def base_url(server_env: dict[str, str], demo_output: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    assert Path(CHROMIUM).exists(), "make test installs Debian's chromium (scripts/ensure_services.sh)"
+    assert Path(CHROMIUM).exists(), (
+        "make test installs Debian's chromium (scripts/ensure_services.sh)"
+    )
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
         "args": [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
         ],
     }
 
