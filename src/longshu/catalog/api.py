@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, Query, UploadFile
+from fastapi.responses import JSONResponse, Response
 
-from longshu.catalog import dcat, lifecycle, present, search, service
+from longshu.catalog import dcat, excel, lifecycle, present, search, service
+from longshu.catalog.errors import ImportRejected
 from longshu.catalog.schemas import (
     DiffOut,
     EntryOut,
     HistoryOut,
+    ImportOut,
     MoveIn,
     NewResourceIn,
     ReopenIn,
@@ -40,6 +42,7 @@ from longshu.catalog.vocab import (
 )
 from longshu.orgs import regions
 from longshu.security.context import Ctx, requires
+from longshu.web import i18n
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
 
@@ -262,6 +265,55 @@ def dcat_resource(
     """One published entry as a DCAT-AP 3.0 dataset."""
     graph = dcat.resource_graph(ctx.session, ctx.actor, resource_id, _base_url(ctx))
     return Response(dcat.serialize(graph, format), media_type=dcat.MEDIA_TYPES[format])
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/template.xlsx", response_class=Response)
+def excel_template(ctx: Ctx = requires("catalog.work")) -> Response:
+    """The empty Excel template (资源, 信息项, 填写说明)."""
+    return Response(
+        excel.template(), media_type=XLSX,
+        headers={"Content-Disposition": _attachment("catalog-template.xlsx")},
+    )  # fmt: skip
+
+
+@router.get("/export.xlsx", response_class=Response)
+def excel_export(provider: int | None = None, ctx: Ctx = requires("catalog.work")) -> Response:
+    """The caller's working copies in the template's shape (a department: its own)."""
+    return Response(
+        excel.export(ctx.session, ctx.actor, provider), media_type=XLSX,
+        headers={"Content-Disposition": _attachment("catalog-export.xlsx")},
+    )  # fmt: skip
+
+
+@router.post("/import", response_model=ImportOut)
+def excel_import(
+    file: UploadFile, provider: int | None = None, ctx: Ctx = requires("catalog.edit")
+) -> ImportOut | JSONResponse:
+    """Import a filled-in template, all or nothing. Refused rows come back as a list of
+    problems (sheet, row, column, reason) with status 422, and nothing is written."""
+    content = file.file.read(excel.MAX_BYTES + 1)
+    try:
+        summary = excel.import_workbook(ctx.session, ctx.actor, content, provider)
+    except ImportRejected as refused:
+        gettext = i18n.translations(ctx.locale).gettext
+        return JSONResponse(
+            {
+                "error": {
+                    "key": refused.key,
+                    "message": i18n.error_message(refused, ctx.locale),
+                    "problems": [p.as_dict(gettext) for p in refused.problems],
+                }
+            },
+            status_code=refused.status,
+        )
+    return ImportOut(**vars(summary))
+
+
+def _attachment(name: str) -> str:
+    return f'attachment; filename="{name}"'
 
 
 def _base_url(ctx: Ctx) -> str:

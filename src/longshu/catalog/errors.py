@@ -13,6 +13,24 @@ class ResourceNotFound(NotFound):
     message = "Catalog resource {resource} does not exist."
 
 
+class _DetailError(InvalidInput):
+    """An error whose ``detail`` is itself an English template (translated, then filled in
+    with the other parameters)."""
+
+    def render(self, gettext=None) -> str:  # type: ignore[no-untyped-def]
+        params = dict(self.params)
+        detail = str(params.get("detail", ""))
+        detail = gettext(detail) if gettext else detail
+        with contextlib.suppress(KeyError, IndexError):
+            detail = detail.format(**params)
+        params["detail"] = detail
+        template = gettext(self.message) if gettext else self.message
+        try:
+            return template.format(**params)
+        except (KeyError, IndexError):
+            return template
+
+
 # Why a resource code is refused (translated in catalog.po).
 CODE_MESSAGES = {
     "format": "it must look like 101001/620000-013-00042-7.",
@@ -23,7 +41,7 @@ CODE_MESSAGES = {
 }
 
 
-class InvalidResourceCode(InvalidInput):
+class InvalidResourceCode(_DetailError):
     """``reason``: format, classification, checksum, region, department."""
 
     key = "catalog.invalid_code"
@@ -33,13 +51,6 @@ class InvalidResourceCode(InvalidInput):
     def __init__(self, code: str, reason: str) -> None:
         self.reason = reason
         super().__init__(code=str(code)[:40], detail=CODE_MESSAGES.get(reason, reason))
-
-    def render(self, gettext=None) -> str:  # type: ignore[no-untyped-def]
-        params = dict(self.params)
-        if gettext is not None:
-            params["detail"] = gettext(params["detail"])
-        template = gettext(self.message) if gettext else self.message
-        return template.format(**params)
 
 
 class DuplicateResourceCode(Conflict):
@@ -116,7 +127,7 @@ class ElementNotFound(NotFound):
     message = "Data element {element} does not exist."
 
 
-class InvalidElement(InvalidInput):
+class InvalidElement(_DetailError):
     key = "catalog.invalid_element"
     status = 422
     message = "Data element: {detail}"
@@ -142,13 +153,13 @@ class DuplicateDutyItem(Conflict):
     message = "The duty list of organisation {org} already expects {name}."
 
 
-class InvalidSearch(InvalidInput):
+class InvalidSearch(_DetailError):
     key = "catalog.invalid_search"
     status = 422
     message = "Search: {detail}"
 
 
-class InvalidWorkbook(InvalidInput):
+class InvalidWorkbook(_DetailError):
     """The uploaded file is not a catalog workbook we can read at all."""
 
     key = "catalog.invalid_workbook"
@@ -169,6 +180,6 @@ class ImportRejected(InvalidInput):
     status = 422
     message = "Nothing was imported: {count} problems were found in the workbook."
 
-    def __init__(self, problems: list[dict[str, object]]) -> None:
-        self.problems = problems
+    def __init__(self, problems: list) -> None:  # type: ignore[type-arg]
+        self.problems = problems  # excel.Problem: sheet, row, column, message(gettext)
         super().__init__(count=len(problems))

@@ -225,3 +225,9 @@ class TermOut(BaseModel):
     code: str
     title_zh: str
     title_en: str
+
+
+class ImportOut(BaseModel):
+    created: list[str]  # codes
+    updated: list[str]
+    unchanged: list[str]

@@ -48,6 +48,14 @@ MAX_QUERY_CHARS = 100
 MAX_QUERY_WORDS = 8
 MAX_PAGE = 100
 SORTS = ("relevance", "newest", "name")
+# Why a search is refused (translated in catalog.po).
+SEARCH_MESSAGES = {
+    "long": "the query has more than {n} characters.",
+    "words": "at most {n} words.",
+    "value": "{name} {value} is not known.",
+    "sort": "sort must be one of {allowed}.",
+    "page": "page size 1 to {n}, offset 0 to 100000.",
+}
 FACETS = (
     "domain",
     "provider",
@@ -98,7 +106,7 @@ def parse_query(q: str | None) -> list[QueryWord]:
     """The words of a query string (empty: browse everything)."""
     q = (q or "").strip()
     if len(q) > MAX_QUERY_CHARS:
-        raise InvalidSearch(detail=f"the query has more than {MAX_QUERY_CHARS} characters.")
+        raise InvalidSearch(detail=SEARCH_MESSAGES["long"], n=MAX_QUERY_CHARS)
     words: list[QueryWord] = []
     for raw in q.split():
         pieces = terms(raw, trailing=False)
@@ -107,7 +115,7 @@ def parse_query(q: str | None) -> list[QueryWord]:
         single_cjk = len(pieces) == 1 and len(pieces[0]) == 1 and TOKEN.match(pieces[0])[1]  # type: ignore[index]
         words.append(QueryWord(tuple(pieces), prefix=bool(single_cjk)))
     if len(words) > MAX_QUERY_WORDS:
-        raise InvalidSearch(detail=f"at most {MAX_QUERY_WORDS} words.")
+        raise InvalidSearch(detail=SEARCH_MESSAGES["words"], n=MAX_QUERY_WORDS)
     return words
 
 
@@ -340,13 +348,15 @@ def _check(query: SearchQuery) -> None:
     for name, vocabulary in VOCABULARIES.items():
         value = getattr(query, name)
         if value is not None and value not in vocabulary:
-            raise InvalidSearch(detail=f"{name} {str(value)[:40]} is not known.")
+            raise InvalidSearch(detail=SEARCH_MESSAGES["value"], name=name, value=str(value)[:40])
     if query.database is not None and query.database not in DATABASES:
-        raise InvalidSearch(detail=f"database {query.database[:40]} is not known.")
+        raise InvalidSearch(
+            detail=SEARCH_MESSAGES["value"], name="database", value=query.database[:40]
+        )
     if query.sort not in SORTS:
-        raise InvalidSearch(detail=f"sort must be one of {', '.join(SORTS)}.")
+        raise InvalidSearch(detail=SEARCH_MESSAGES["sort"], allowed=", ".join(SORTS))
     if not 1 <= query.limit <= MAX_PAGE or query.offset < 0 or query.offset > 100_000:
-        raise InvalidSearch(detail=f"page size 1 to {MAX_PAGE}, offset 0 to 100000.")
+        raise InvalidSearch(detail=SEARCH_MESSAGES["page"], n=MAX_PAGE)
 
 
 HIT_COLUMNS = (

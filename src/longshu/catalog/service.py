@@ -164,8 +164,11 @@ def list_resources(
     if where.status:
         if where.status not in STATUSES:
             from longshu.catalog.errors import InvalidSearch
+            from longshu.catalog.search import SEARCH_MESSAGES
 
-            raise InvalidSearch(detail=f"status {where.status[:20]}")
+            raise InvalidSearch(
+                detail=SEARCH_MESSAGES["value"], name="status", value=where.status[:20]
+            )
         query = query.where(Resource.status == where.status)
     if where.domain:
         query = query.where(Resource.domain == where.domain)
