@@ -40,11 +40,12 @@ serve: $(VENV)/.run-installed
 services:
 	@scripts/ensure_services.sh
 
+# both passes always run; the target fails if either did
 test: $(VENV)/.test-installed services
-	@echo "== SQLite =="
-	LONGSHU_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_ARGS)
-	@echo "== PostgreSQL =="
-	LONGSHU_TEST_DB=pg $(BIN)/pytest $(PYTEST_ARGS)
+	@rc=0; \
+	echo "== SQLite =="; LONGSHU_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_ARGS) || rc=1; \
+	echo "== PostgreSQL =="; LONGSHU_TEST_DB=pg $(BIN)/pytest $(PYTEST_ARGS) || rc=1; \
+	exit $$rc
 
 test-sqlite: $(VENV)/.test-installed services
 	LONGSHU_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_ARGS)
