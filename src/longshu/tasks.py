@@ -1,14 +1,23 @@
-"""Huey tasks of the foundation: deliver pending events, periodic catch-up."""
+"""Huey tasks of the foundation: event delivery, ledger checkpoints, overdue workflow items.
+
+``longshu worker`` runs them (through ``longshu.worker``, which also registers the
+subscribers); the embedded shape runs the consumer in-process or not at all — appends already
+sign checkpoints as they go, and these periodic tasks only cover idle stretches."""
 
 from __future__ import annotations
+
+import logging
 
 from huey import crontab
 
 from longshu import events
 from longshu.db import get_database
 from longshu.jobs import get_huey
+from longshu.security.ledger import service as ledger
+from longshu.workflow import mark_overdue
 
 huey = get_huey()
+log = logging.getLogger("longshu.tasks")
 
 
 @huey.task(retries=5, retry_delay=10)
@@ -21,6 +30,28 @@ def deliver_events() -> int:
 def deliver_events_periodically() -> int:
     """Catch up whatever an in-process delivery missed (a crash between commit and delivery)."""
     return events.deliver_pending(get_database().sessionmaker)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def checkpoint_ledger() -> int | None:
+    """Sign a checkpoint when entries arrived since the last one, so that the tail of an idle
+    log is covered too (receipts need a checkpoint). Returns the covered size."""
+    with get_database().session() as session:
+        try:
+            ledger.get_ledger(session, create=False)
+        except ledger.LedgerNotFound:
+            return None  # nothing recorded yet
+        return ledger.issue_checkpoint(session).tree_size
+
+
+@huey.periodic_task(crontab(minute="*/15"))
+def report_overdue_work() -> int:
+    """Emit ``workflow.overdue`` once for every item past its working-day deadline."""
+    with get_database().session() as session:
+        late = mark_overdue(session)
+    if late:
+        log.info("overdue workflow items reported", extra={"count": len(late)})
+    return len(late)
 
 
 def enqueue_delivery() -> None:
