@@ -57,6 +57,7 @@ def load_demo(session: Session) -> list[LoginCard]:
     from longshu.orgs.demo import load_demo_organisations
 
     orgs = load_demo_organisations(session, SYSTEM)
+    __import__("longshu.catalog.demo", fromlist=["*"]).load_demo_catalog(session, SYSTEM, orgs)
     cards = []
     for login in DEMO_LOGINS:
         org = orgs.get(login.org_key) if login.org_key else None
