@@ -63,7 +63,7 @@ def move(
     if transition == "submit":
         if resource.status != "draft":
             raise NothingToSubmit(resource=resource.id)
-        if resource.kind in ("table", "api", "geospatial") and not resource.fields:
+        if resource.kind in ("table", "api") and not resource.fields:
             raise TableWithoutFields(resource=resource.id, kind=resource.kind)
     instance = wf.get_instance(session, resource.workflow_instance_id)
     wf.move(session, actor, instance, transition, comment)
