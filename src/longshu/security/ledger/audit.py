@@ -79,10 +79,10 @@ class Report:
         }
 
 
-def _rows(conn: Any, sql: str, params: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
-    """Stream rows through the driver's own cursor in the session's transaction: a million
-    rows through SQLAlchemy's result layer would cost as much as hashing them. PostgreSQL
-    gets a server-side cursor so memory stays flat."""
+def _batches(conn: Any, sql: str, params: tuple[Any, ...]) -> Iterator[list[tuple[Any, ...]]]:
+    """Stream rows, a batch at a time, through the driver's own cursor in the session's
+    transaction: a million rows through SQLAlchemy's result layer would cost as much as
+    hashing them. PostgreSQL gets a server-side cursor so memory stays flat."""
     raw = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
         cursor = raw.cursor(name=f"ledger_audit_{next(_cursor_ids)}")
@@ -92,9 +92,14 @@ def _rows(conn: Any, sql: str, params: tuple[Any, ...]) -> Iterator[tuple[Any, .
     try:
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(BATCH):
-            yield from batch
+            yield batch
     finally:
         cursor.close()
+
+
+def _rows(conn: Any, sql: str, params: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
+    for batch in _batches(conn, sql, params):
+        yield from batch
 
 
 _cursor_ids = itertools.count()
@@ -111,15 +116,20 @@ class _Levels:
         s = self.size
         return bytes(self.levels[level][index * s : (index + 1) * s])
 
+    def count(self, level: int) -> int:
+        return len(self.levels[level]) // self.size
+
     def build_next(self) -> int:
-        """Compute the next level up; returns its node count."""
-        below, s, node = self.levels[-1], self.size, self.hasher.node
-        count = len(below) // s // 2
+        """Compute the next level up; returns its node count. (Left ‖ right are adjacent in
+        the level below, so each node hashes one slice of it: H(0x01 ‖ left ‖ right).)"""
+        below, pair = memoryview(self.levels[-1]), 2 * self.size
+        count = len(below) // pair
+        new_node = self.hasher.algorithm.new(b"\x01").copy
         out = bytearray()
-        for i in range(count):
-            out += node(
-                below[2 * i * s : (2 * i + 1) * s], below[(2 * i + 1) * s : (2 * i + 2) * s]
-            )
+        for start in range(0, count * pair, pair):
+            state = new_node()
+            state.update(below[start : start + pair])
+            out += state.digest()
         self.levels.append(out)
         return count
 
@@ -144,33 +154,13 @@ def verify_ledger(
     conn = session.connection()
 
     # 1. Entries: contiguous indexes, data ↔ leaf hash; keep the recomputed leaves.
-    expected = 0
-    rows = _rows(
-        conn,
-        "SELECT idx, data, leaf_hash FROM ledger_entry WHERE ledger_id = ? ORDER BY idx",
-        (ledger.id,),
-    )
-    leaf_fn, level0 = hasher.leaf, levels.levels[0]
-    for idx, data, leaf_hash in rows:
-        if idx != expected:
-            report.add(
-                "entry",
-                f"entry {expected}" + (f"–{idx - 1}" if idx - 1 > expected else ""),
-                "missing (deleted from the database)",
-            )
-        expected = idx + 1
-        computed = leaf_fn(bytes(data))
-        if computed != bytes(leaf_hash):
-            report.add(
-                "entry",
-                f"entry {idx}",
-                "data does not match its leaf hash (changed in the database)",
-            )
-        level0 += computed
-    report.entries = len(level0) // hasher.size
+    _check_entries(conn, ledger, levels, report)
 
-    # 2. Stored subtree hashes against the recomputed ones, level by level.
-    _check_nodes(conn, ledger, levels, report)
+    # 2. Stored subtree hashes against the recomputed ones, level by level: one comparison
+    #    per level when all is well, node by node to name the culprits when it is not.
+    if not _nodes_match(conn, ledger, levels, report):
+        del levels.levels[1:]
+        _check_nodes(conn, ledger, levels, report)
 
     # 3. Checkpoints: format, signature, order, and the root of the recomputed tree.
     bad_ranges = _check_checkpoints(session, ledger, levels, keys, report)
@@ -202,6 +192,84 @@ def verify_ledger(
             )
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _check_entries(conn: Any, ledger: Ledger, levels: _Levels, report: Report) -> None:
+    """Hash every entry's data; a batch whose indexes run on and whose hashes all match is
+    checked as one byte string, any other batch row by row to name what is wrong."""
+    new_leaf = levels.hasher.algorithm.new(b"\x00").copy
+    level0, expected = levels.levels[0], 0
+    batches = _batches(
+        conn,
+        "SELECT idx, data, leaf_hash FROM ledger_entry WHERE ledger_id = ? ORDER BY idx",
+        (ledger.id,),
+    )
+    for batch in batches:
+        indexes, datas, stored = zip(*batch, strict=True)
+        computed = []
+        keep = computed.append
+        for data in datas:
+            state = new_leaf()
+            state.update(data)
+            keep(state.digest())
+        joined = b"".join(computed)
+        last = expected + len(batch) - 1
+        if indexes[0] == expected and indexes[-1] == last and joined == b"".join(stored):
+            level0 += joined
+            expected = last + 1
+            continue
+        for idx, leaf_hash, mine in zip(indexes, stored, computed, strict=True):
+            if idx != expected:
+                report.add(
+                    "entry",
+                    f"entry {expected}" + (f"–{idx - 1}" if idx - 1 > expected else ""),
+                    "missing (deleted from the database)",
+                )
+            expected = idx + 1
+            if mine != bytes(leaf_hash):
+                report.add(
+                    "entry",
+                    f"entry {idx}",
+                    "data does not match its leaf hash (changed in the database)",
+                )
+            level0 += mine
+    report.entries = levels.count(0)
+
+
+def _nodes_match(conn: Any, ledger: Ledger, levels: _Levels, report: Report) -> bool:
+    """Build every level and compare each with its stored nodes as one byte string. False at
+    the first difference (the caller then checks node by node)."""
+    total, level = 0, 1
+    while levels.count(level - 1) >= 2:
+        expected = levels.build_next()
+        indexes: list[int] = []
+        hashes: list[bytes] = []
+        for batch in _batches(
+            conn,
+            "SELECT idx, hash FROM ledger_node WHERE ledger_id = ? AND level = ? ORDER BY idx",
+            (ledger.id, level),
+        ):
+            part_indexes, part_hashes = zip(*batch, strict=True)
+            indexes += part_indexes
+            hashes += part_hashes
+        if len(indexes) != expected or (
+            expected and (indexes[0], indexes[-1]) != (0, expected - 1)
+        ):
+            return False
+        if b"".join(hashes) != levels.levels[level]:
+            return False
+        total += expected
+        level += 1
+    stray = conn.execute(
+        text(
+            "SELECT count(*) FROM ledger_node WHERE ledger_id = :l AND (level < 1 OR level >= :top)"
+        ),
+        {"l": ledger.id, "top": level},
+    ).scalar_one()
+    if stray:
+        return False
+    report.nodes = total
+    return True
 
 
 def _check_nodes(conn: Any, ledger: Ledger, levels: _Levels, report: Report) -> None:
