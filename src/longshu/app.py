@@ -26,6 +26,7 @@ ROUTER_MODULES = [
     "longshu.orgs.api",
     "longshu.orgs.views",
     "longshu.catalog.api",
+    "longshu.catalog.portal",
     "longshu.catalog.views",
     "longshu.security.ledger.api",
     "longshu.security.ledger.views",
