@@ -39,6 +39,14 @@ def as_dba(db):
         yield conn
 
 
+@pytest.fixture(autouse=True, params=["sequential", "parallel"])
+def path(request, monkeypatch):
+    """Every case runs on both paths: one process, and two halves at once (a worker process
+    reading its own connection) that must fall back to naming the culprit exactly."""
+    monkeypatch.setattr(audit, "PARALLEL_MIN_ENTRIES", 4 if request.param == "parallel" else 10**9)
+    return request.param
+
+
 @pytest.fixture
 def log(ledger_env, session):
     """20 entries; checkpoints (every 4) at sizes 1, 5, 9, 13, 17."""

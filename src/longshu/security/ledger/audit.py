@@ -15,6 +15,10 @@ What it reports, and how exactly (docs/ledger.md, "Auditing the database"):
 from __future__ import annotations
 
 import itertools
+import logging
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,7 +38,9 @@ from longshu.security.ledger.checkpoints import (
 )
 from longshu.security.ledger.models import Ledger, LedgerCheckpoint
 
+log = logging.getLogger("longshu.ledger")
 BATCH = 20_000
+PARALLEL_MIN_ENTRIES = 1 << 18  # below this, a second process costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -143,8 +149,15 @@ def verify_ledger(
     *,
     keys: dict[str, PublicKey] | None = None,
     full: bool = False,
+    workers: int | None = None,
+    parallel_min: int | None = None,
 ) -> Report:
-    """Recompute ``name`` and check it; the report lists every problem found."""
+    """Recompute ``name`` and check it; the report lists every problem found.
+
+    A large log is read and hashed in two halves at once — this process and one spawned
+    worker, each with its own database connection — when the machine has two cores
+    (``workers`` overrides). Any difference sends the whole check down the sequential path,
+    which names every culprit."""
     started = time.perf_counter()
     ledger = service.get_ledger(session, name, create=False)
     hasher = service.hasher_for(ledger)
@@ -153,14 +166,17 @@ def verify_ledger(
     levels = _Levels(hasher)
     conn = session.connection()
 
-    # 1. Entries: contiguous indexes, data ↔ leaf hash; keep the recomputed leaves.
-    _check_entries(conn, ledger, levels, report)
-
-    # 2. Stored subtree hashes against the recomputed ones, level by level: one comparison
-    #    per level when all is well, node by node to name the culprits when it is not.
-    if not _nodes_match(conn, ledger, levels, report):
-        del levels.levels[1:]
-        _check_nodes(conn, ledger, levels, report)
+    # 1–2. Entries (contiguous indexes, data ↔ leaf hash) and stored subtree hashes against
+    #      the recomputed ones: in parallel halves when large, one comparison per batch or
+    #      level when all is well, row by row to name the culprits when it is not.
+    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    least = parallel_min if parallel_min is not None else PARALLEL_MIN_ENTRIES
+    if not (workers >= 2 and _parallel_pass(conn, ledger, levels, report, least)):
+        levels.levels = [bytearray()]
+        _check_entries(conn, ledger, levels, report)
+        if not _nodes_match(conn, ledger, levels, report):
+            del levels.levels[1:]
+            _check_nodes(conn, ledger, levels, report)
 
     # 3. Checkpoints: format, signature, order, and the root of the recomputed tree.
     bad_ranges = _check_checkpoints(session, ledger, levels, keys, report)
@@ -192,6 +208,146 @@ def verify_ledger(
             )
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _range_levels(
+    conn: Any, ledger_id: int, hasher: merkle.MerkleHasher, start: int, end: int, last: bool
+) -> list[bytes] | None:
+    """Leaves of entries [start, end) and the complete subtrees above them that lie inside
+    the range (``start`` is aligned to a power of two), each checked against the stored rows
+    as one byte string. None at the first difference."""
+    seg = _Levels(hasher)
+    new_leaf, expected = hasher.algorithm.new(b"\x00").copy, start
+    for batch in _batches(
+        conn,
+        "SELECT idx, data, leaf_hash FROM ledger_entry "
+        "WHERE ledger_id = ? AND idx >= ? AND idx < ? ORDER BY idx",
+        (ledger_id, start, end),
+    ):
+        indexes, datas, stored = zip(*batch, strict=True)
+        computed = []
+        keep = computed.append
+        for data in datas:
+            state = new_leaf()
+            state.update(data)
+            keep(state.digest())
+        joined = b"".join(computed)
+        last = expected + len(batch) - 1
+        if indexes[0] != expected or indexes[-1] != last or joined != b"".join(stored):
+            return None
+        seg.levels[0] += joined
+        expected = last + 1
+    if expected != end:
+        return None
+    level = 1
+    while seg.count(level - 1) >= 2 and start % (1 << level) == 0:
+        count, first = seg.build_next(), start >> level
+        hashes: list[bytes] = []
+        for batch in _batches(
+            conn,
+            "SELECT idx, hash FROM ledger_node "
+            "WHERE ledger_id = ? AND level = ? AND idx >= ? AND idx < ? ORDER BY idx",
+            # the last range also reads nodes beyond its end: stored nodes over entries
+            # that are gone must be noticed
+            (ledger_id, level, first, first + count if not last else 1 << 62),
+        ):
+            indexes, part = zip(*batch, strict=True)
+            if (
+                indexes[0] != first + len(hashes)
+                or indexes[-1] != first + len(hashes) + len(part) - 1
+            ):
+                return None
+            hashes += part
+        if len(hashes) != count or b"".join(hashes) != seg.levels[level]:
+            return None
+        level += 1
+    return [bytes(values) for values in seg.levels]
+
+
+def _range_worker_main(argv: list[str]) -> int:
+    """``python -m longshu.security.ledger.audit LEDGER_ID HASH_ALG START END``: run
+    ``_range_levels`` on a connection of its own (URL in ``LONGSHU_AUDIT_DATABASE_URL``, never
+    on the command line) and write the levels to stdout, each as 8-byte length + bytes."""
+    from longshu.db import Database
+
+    ledger_id, hash_alg, start, end = int(argv[0]), argv[1], int(argv[2]), int(argv[3])
+    database = Database(os.environ["LONGSHU_AUDIT_DATABASE_URL"])
+    try:
+        with database.engine.connect() as conn:
+            found = _range_levels(
+                conn, ledger_id, merkle.MerkleHasher(hash_alg), start, end, last=True
+            )
+    finally:
+        database.dispose()
+    out = sys.stdout.buffer
+    if found is None:
+        out.write(b"NO")
+        return 0
+    out.write(b"OK")
+    for values in found:
+        out.write(len(values).to_bytes(8, "big") + values)
+    out.flush()
+    return 0
+
+
+def _read_levels(data: bytes) -> list[bytes] | None:
+    if data[:2] != b"OK":
+        return None
+    found, at = [], 2
+    while at < len(data):
+        length = int.from_bytes(data[at : at + 8], "big")
+        found.append(data[at + 8 : at + 8 + length])
+        at += 8 + length
+    return found
+
+
+def _parallel_pass(
+    conn: Any, ledger: Ledger, levels: _Levels, report: Report, parallel_min: int
+) -> bool:
+    """Entries and subtrees checked in two halves at once. True when everything matched (the
+    levels are then complete); False when the log is small or anything differs."""
+    size = conn.execute(
+        text("SELECT count(*) FROM ledger_entry WHERE ledger_id = :l"), {"l": ledger.id}
+    ).scalar_one()
+    if size < max(parallel_min, 4):
+        return False
+    half = 1 << ((size // 2).bit_length() - 1)  # aligned split near the middle
+    split = (
+        2 * half if abs(2 * half - size / 2) < abs(half - size / 2) and 2 * half < size else half
+    )
+    # a fresh interpreter (not fork): it inherits no connection, lock or open transaction
+    env = {
+        **os.environ,
+        "LONGSHU_AUDIT_DATABASE_URL": conn.engine.url.render_as_string(hide_password=False),
+    }
+    worker_args = [str(ledger.id), ledger.hash_alg, str(split), str(size)]
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "longshu.security.ledger.audit", *worker_args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        mine = _range_levels(conn, ledger.id, levels.hasher, 0, split, last=False)
+        output, errors = worker.communicate(timeout=3600)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    theirs = _read_levels(output) if worker.returncode == 0 else None
+    if worker.returncode:
+        log.warning(
+            "parallel ledger check failed; checking sequentially",
+            extra={"stderr": errors[-500:].decode(errors="replace")},
+        )
+    if mine is None or theirs is None:
+        return False
+    levels.levels = [
+        bytearray(low + (theirs[level] if level < len(theirs) else b""))
+        for level, low in enumerate(mine)
+    ]
+    report.entries = size
+    counted = sum(levels.count(level) for level in range(1, len(levels.levels)))
+    return _nodes_match(conn, ledger, levels, report, counted)
 
 
 def _check_entries(conn: Any, ledger: Ledger, levels: _Levels, report: Report) -> None:
@@ -236,10 +392,12 @@ def _check_entries(conn: Any, ledger: Ledger, levels: _Levels, report: Report) -
     report.entries = levels.count(0)
 
 
-def _nodes_match(conn: Any, ledger: Ledger, levels: _Levels, report: Report) -> bool:
-    """Build every level and compare each with its stored nodes as one byte string. False at
-    the first difference (the caller then checks node by node)."""
-    total, level = 0, 1
+def _nodes_match(
+    conn: Any, ledger: Ledger, levels: _Levels, report: Report, counted: int = 0
+) -> bool:
+    """Build every missing level and compare each with its stored nodes as one byte string.
+    False at the first difference (the caller then checks node by node)."""
+    total, level = counted, len(levels.levels)
     while levels.count(level - 1) >= 2:
         expected = levels.build_next()
         indexes: list[int] = []
@@ -430,3 +588,7 @@ def _check_seals(
                     "seal does not match: row changed or inserted outside the ledger service",
                 )
     report.seals_checked = len(checked)
+
+
+if __name__ == "__main__":
+    sys.exit(_range_worker_main(sys.argv[1:]))
