@@ -37,6 +37,7 @@ ROUTER_MODULES = [
 
 # Modules that register event subscribers when imported.
 SUBSCRIBER_MODULES: list[str] = ["longshu.security.ledger.subscriber"]
+SUBSCRIBER_MODULES.append("longshu.catalog.subscriber")
 
 
 def import_all_modules() -> None:
