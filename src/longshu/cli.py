@@ -28,6 +28,7 @@ console = Console()
 # Domains contribute sub-commands: (module exposing ``app``, command name).
 SUBCOMMAND_MODULES: list[tuple[str, str]] = [
     ("longshu.orgs.cli", "orgs"),
+    ("longshu.catalog.cli", "catalog"),
     ("longshu.security.ledger.cli", "ledger"),
     ("longshu.security.crypto.cli", "keys"),
 ]
