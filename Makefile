@@ -12,12 +12,17 @@ PYTEST_ARGS ?=
 TEST_EXTRAS ?= test
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run serve init demo test test-sqlite test-pg e2e services lint format bench clean
+.PHONY: run serve init demo test test-sqlite test-pg e2e services lint format bench clean distclean
+# the steps of `run` and `test` depend on their order
+.NOTPARALLEL:
 
 run: $(VENV)/.run-installed init demo serve
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@[ -n "$(PYTHON)" ] && $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "Longshu needs Python 3.11 or newer: install it, or name it with PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV) \
+	  || { rm -rf $(VENV); echo "could not create $(VENV): on Debian, apt-get install python3-venv"; exit 1; }
 
 $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
@@ -42,10 +47,13 @@ services:
 
 # both passes always run; the target fails if either did
 test: $(VENV)/.test-installed services
-	@rc=0; \
-	echo "== SQLite =="; LONGSHU_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_ARGS) || rc=1; \
-	echo "== PostgreSQL =="; LONGSHU_TEST_DB=pg $(BIN)/pytest $(PYTEST_ARGS) || rc=1; \
-	exit $$rc
+	@rc=0; summary=""; \
+	for backend in sqlite pg; do \
+	  echo "== LONGSHU_TEST_DB=$$backend pytest $(PYTEST_ARGS) =="; start=$$(date +%s); \
+	  if LONGSHU_TEST_DB=$$backend $(BIN)/pytest $(PYTEST_ARGS); then result=passed; else result=FAILED; rc=1; fi; \
+	  summary="$$summary  $$backend: $$result in $$(( $$(date +%s) - start )) s\n"; \
+	done; \
+	printf "== make test ==\n$$summary"; exit $$rc
 
 test-sqlite: $(VENV)/.test-installed services
 	LONGSHU_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_ARGS)
@@ -68,5 +76,10 @@ bench: $(VENV)/.test-installed services
 	@mkdir -p bench/results
 	@set -e; for script in bench/*/run.py; do echo "== $$script =="; $(BIN)/python $$script; done
 
+# keeps ./var (database, keys, lake): `make distclean` removes that too
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache build src/*.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info
+	find src tests bench scripts -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf var

@@ -6,18 +6,23 @@ set -euo pipefail
 
 log() { printf '[ensure-services] %s\n' "$*"; }
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else SUDO="__none__"; fi
-fi
+# privileged steps (apt-get, the PostgreSQL cluster) run as root, through sudo when not root
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    log "need root for: $* — run as root, install sudo, or start the service yourself and re-run"
+    exit 1
+  fi
+}
 
 apt_install() {
-  if [ "$SUDO" = "__none__" ]; then
-    log "need to install $* but am not root and have no sudo: install them, then re-run"; exit 1
-  fi
   log "installing $*"
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null \
-    || { $SUDO apt-get update -q >/dev/null && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; }
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null \
+    || { as_root apt-get update -q >/dev/null \
+      && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; }
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -30,17 +35,18 @@ wait_port() {  # port, name
 # --- PostgreSQL -----------------------------------------------------------------------------
 if [ -n "${LONGSHU_TEST_PG_URL:-}" ]; then
   log "PostgreSQL: using LONGSHU_TEST_PG_URL"
-elif port_open 5432; then
+elif port_open 5432 || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   log "PostgreSQL: answering on 127.0.0.1:5432"
 else
   command -v pg_ctlcluster >/dev/null 2>&1 || apt_install postgresql
   version=$(ls /etc/postgresql | sort -V | tail -1)
   hba="/etc/postgresql/$version/main/pg_hba.conf"
   # the suite connects as postgres over local TCP without a password, as on this machine kind
-  if ! $SUDO grep -q "longshu-test" "$hba"; then
-    $SUDO sed -i '1i host all postgres 127.0.0.1/32 trust # longshu-test' "$hba"
+  if ! as_root grep -q "longshu-test" "$hba"; then
+    as_root sed -i '1i host all postgres 127.0.0.1/32 trust # longshu-test' "$hba"
+    log "PostgreSQL: $hba now trusts user postgres from 127.0.0.1 (line marked longshu-test)"
   fi
-  $SUDO pg_ctlcluster "$version" main start || true
+  as_root pg_ctlcluster "$version" main start || true
   wait_port 5432 PostgreSQL
   log "PostgreSQL $version started"
 fi

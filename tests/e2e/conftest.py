@@ -36,7 +36,8 @@ def _longshu(env: dict[str, str], *args: str) -> str:
         text=True,
         timeout=300,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    if done.returncode != 0:  # the end of the output says why
+        pytest.fail(f"longshu {' '.join(args)} failed:\n{(done.stdout + done.stderr)[-4000:]}")
     return done.stdout
 
 
@@ -96,14 +97,18 @@ def base_url(server_env: dict[str, str], demo_output: str) -> Iterator[str]:
                         break
                 except httpx.HTTPError:
                     pass
-                assert process.poll() is None, log.read_text()
+                assert process.poll() is None, log.read_text()[-4000:]
                 time.sleep(0.25)
             else:
-                pytest.fail("the server did not answer /healthz: " + log.read_text())
+                pytest.fail("the server did not answer /healthz: " + log.read_text()[-4000:])
             yield url
         finally:
             process.terminate()
-            process.wait(timeout=15)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 @pytest.fixture(scope="session")
