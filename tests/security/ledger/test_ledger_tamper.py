@@ -67,6 +67,16 @@ def _verify(session):
     return audit.verify_ledger(session, "audit")
 
 
+def test_an_untouched_log_takes_the_fast_path(log, session, path, monkeypatch):
+    def sequential(*args, **kwargs):
+        raise AssertionError("the sequential path ran")
+
+    if path == "parallel":
+        monkeypatch.setattr(audit, "_check_entries", sequential)
+    monkeypatch.setattr(audit, "_check_nodes", sequential)
+    assert _verify(session).ok
+
+
 def test_untouched_ledger_verifies_even_with_every_seal_checked(log, session):
     report = audit.verify_ledger(session, "audit", full=True)
     assert (

@@ -232,11 +232,11 @@ def _range_levels(
             state.update(data)
             keep(state.digest())
         joined = b"".join(computed)
-        last = expected + len(batch) - 1
-        if indexes[0] != expected or indexes[-1] != last or joined != b"".join(stored):
+        final = expected + len(batch) - 1
+        if indexes[0] != expected or indexes[-1] != final or joined != b"".join(stored):
             return None
         seg.levels[0] += joined
-        expected = last + 1
+        expected = final + 1
     if expected != end:
         return None
     level = 1
