@@ -90,3 +90,13 @@ def api(settings, db):
     from longshu.app import create_app
 
     return TestClient(create_app(settings, db), follow_redirects=False)
+
+
+def published(session, org_id, **changes):
+    """An entry drafted, reviewed and published by the platform itself."""
+    from longshu.catalog import lifecycle, service
+
+    entry = service.create_resource(session, SYSTEM, sample(**changes), provider_org_id=org_id)
+    for move in ("submit", "approve", "publish"):
+        lifecycle.take(session, SYSTEM, entry.id, move)
+    return entry

@@ -9,10 +9,9 @@ import pytest
 from pyshacl import validate
 from rdflib import Graph
 from rdflib.namespace import DCAT, DCTERMS, RDF
-from tests.catalog.conftest import sample
+from tests.catalog.conftest import published
 
-from longshu.actor import SYSTEM
-from longshu.catalog import dcat, lifecycle, service
+from longshu.catalog import dcat
 from longshu.catalog.errors import ResourceNotFound
 
 SHAPES = Path(__file__).resolve().parents[3] / "shared" / "data" / "dcat-ap"
@@ -31,13 +30,6 @@ def shape_graph():
     if not SHAPES.is_dir():
         pytest.skip(f"DCAT-AP shapes not found at {SHAPES}")
     return shapes()
-
-
-def published(session, org_id, **changes):
-    entry = service.create_resource(session, SYSTEM, sample(**changes), provider_org_id=org_id)
-    for move in ("submit", "approve", "publish"):
-        lifecycle.take(session, SYSTEM, entry.id, move)
-    return entry
 
 
 @pytest.fixture

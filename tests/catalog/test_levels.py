@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from tests.catalog.conftest import sample
+from tests.catalog.conftest import published, sample
 
 from longshu.actor import SYSTEM
-from longshu.catalog import levels, lifecycle, service
+from longshu.catalog import levels, service
 from longshu.catalog.errors import DuplicateDutyItem
 from longshu.errors import Forbidden
-
-
-def published(session, org_id, **changes):
-    entry = service.create_resource(session, SYSTEM, sample(**changes), provider_org_id=org_id)
-    for move in ("submit", "approve", "publish"):
-        lifecycle.take(session, SYSTEM, entry.id, move)
-    return entry
 
 
 @pytest.fixture

@@ -5,20 +5,12 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.catalog.conftest import sample
+from tests.catalog.conftest import published
 
-from longshu.actor import SYSTEM
-from longshu.catalog import lifecycle, search, service
+from longshu.catalog import search
 from longshu.catalog.errors import InvalidSearch
 from longshu.catalog.rules import FieldData
 from longshu.catalog.search import SearchQuery, parse_query, terms
-
-
-def published(session, org_id, **changes):
-    entry = service.create_resource(session, SYSTEM, sample(**changes), provider_org_id=org_id)
-    for move in ("submit", "approve", "publish"):
-        lifecycle.take(session, SYSTEM, entry.id, move)
-    return entry
 
 
 @pytest.fixture

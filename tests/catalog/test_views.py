@@ -4,18 +4,11 @@ list, form, review buttons, import and reports."""
 from __future__ import annotations
 
 import pytest
-from tests.catalog.conftest import sample
+from tests.catalog.conftest import published, sample
 from tests.catalog.test_excel import RESOURCE_ROW, workbook
 
 from longshu.actor import SYSTEM
-from longshu.catalog import elements, levels, lifecycle, service
-
-
-def published(session, org_id, **changes):
-    entry = service.create_resource(session, SYSTEM, sample(**changes), provider_org_id=org_id)
-    for move in ("submit", "approve", "publish"):
-        lifecycle.take(session, SYSTEM, entry.id, move)
-    return entry
+from longshu.catalog import elements, levels, service
 
 
 @pytest.fixture

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Query, UploadFile
+from fastapi import APIRouter, Depends, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from longshu.catalog import dcat, excel, lifecycle, present, search, service
 from longshu.catalog.errors import ImportRejected
+from longshu.catalog.params import SearchParams, search_params
 from longshu.catalog.schemas import (
     DiffOut,
     EntryOut,
@@ -25,7 +26,6 @@ from longshu.catalog.schemas import (
     WorkingEntryOut,
     WorkingPage,
 )
-from longshu.catalog.search import SearchQuery
 from longshu.catalog.service import ResourceFilter
 from longshu.catalog.vocab import (
     BASE_DATABASES,
@@ -77,32 +77,14 @@ def vocabularies(ctx: Ctx = requires("catalog.browse")) -> dict[str, list[TermOu
 
 @router.get("/search", response_model=SearchOut)
 def search_catalog(
-    q: str | None = Query(default=None, max_length=200),
-    domain: str | None = Query(default=None, max_length=40),
-    provider: int | None = None,
-    region: str | None = Query(default=None, max_length=12),
-    level: str | None = Query(default=None, max_length=20),
-    share_type: str | None = Query(default=None, max_length=20),
-    open_type: str | None = Query(default=None, max_length=20),
-    format: str | None = Query(default=None, max_length=20),
-    grade: str | None = Query(default=None, max_length=40),
-    update_cycle: str | None = Query(default=None, max_length=20),
-    kind: str | None = Query(default=None, max_length=20),
-    database: str | None = Query(default=None, max_length=40),
-    sort: Literal["relevance", "newest", "name"] = "relevance",
+    params: SearchParams = Depends(search_params),
     limit: int = Query(default=20, ge=1, le=search.MAX_PAGE),
     offset: int = Query(default=0, ge=0, le=100_000),
     ctx: Ctx = requires("catalog.browse"),
 ) -> SearchOut:
     """Full-text search of the published catalog (Chinese words of two characters and more,
     phrases, single characters as prefixes) with facet counts over the whole match."""
-    query = SearchQuery(
-        q=q, domain=domain, provider_org_id=provider, region_codes=region_filter(ctx, region),
-        level=level, share_type=share_type, open_type=open_type, format=format, grade=grade,
-        update_cycle=update_cycle, kind=kind, database=database, sort=sort, limit=limit,
-        offset=offset,
-    )  # fmt: skip
-    result = search.search(ctx.session, ctx.actor, query)
+    result = search.search(ctx.session, ctx.actor, params.query(ctx.session, limit, offset))
     shown = present.search_result(ctx.session, result, ctx.locale)
     return SearchOut(**shown, limit=limit, offset=offset)
 

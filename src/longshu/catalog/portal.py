@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from longshu.catalog import present, search, service
-from longshu.catalog.search import SearchQuery
+from longshu.catalog.params import SearchParams, search_params
 from longshu.catalog.vocab import (
     BASE_DATABASES,
     DOMAINS,
@@ -24,7 +23,6 @@ from longshu.catalog.vocab import (
     UPDATE_CYCLES,
 )
 from longshu.errors import LongshuError
-from longshu.orgs import regions
 from longshu.security.context import Ctx, requires
 from longshu.web import render
 from longshu.web.nav import register_nav
@@ -36,10 +34,6 @@ register_nav(
 )
 
 PAGE_SIZE = 20
-FILTERS = (
-    "domain", "provider", "region", "level", "share_type", "open_type", "format", "grade",
-    "update_cycle", "kind", "database",
-)  # fmt: skip
 FACET_TITLES = {
     "domain": "Field",
     "provider": "Department",
@@ -63,55 +57,33 @@ VOCABULARIES = {
 
 @router.get("/catalog")
 def catalog_search(
-    q: str | None = Query(default=None, max_length=200),
-    domain: str | None = Query(default=None, max_length=40),
-    provider: int | None = None,
-    region: str | None = Query(default=None, max_length=12),
-    level: str | None = Query(default=None, max_length=20),
-    share_type: str | None = Query(default=None, max_length=20),
-    open_type: str | None = Query(default=None, max_length=20),
-    format: str | None = Query(default=None, max_length=20),
-    grade: str | None = Query(default=None, max_length=40),
-    update_cycle: str | None = Query(default=None, max_length=20),
-    kind: str | None = Query(default=None, max_length=20),
-    database: str | None = Query(default=None, max_length=40),
-    sort: Literal["relevance", "newest", "name"] = "relevance",
+    params: SearchParams = Depends(search_params),
     page: int = Query(default=1, ge=1, le=5000),
     ctx: Ctx = requires("catalog.browse"),
 ) -> Response:
     """The catalog: search box, facets, results."""
-    chosen = {
-        "q": q or "", "domain": domain, "provider": provider, "region": region, "level": level,
-        "share_type": share_type, "open_type": open_type, "format": format, "grade": grade,
-        "update_cycle": update_cycle, "kind": kind, "database": database,
-    }  # fmt: skip
     error: LongshuError | None = None
     shown: dict[str, object] = {"total": 0, "items": [], "facets": {}}
     try:
-        query = SearchQuery(
-            q=q, domain=domain, provider_org_id=provider,
-            region_codes=regions.descendant_codes(ctx.session, region) if region else None,
-            level=level, share_type=share_type, open_type=open_type, format=format, grade=grade,
-            update_cycle=update_cycle, kind=kind, database=database, sort=sort,
-            limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
-        )  # fmt: skip
-        result = search.search(ctx.session, ctx.actor, query)
-        shown = present.search_result(ctx.session, result, ctx.locale)
+        query = params.query(ctx.session, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        shown = present.search_result(
+            ctx.session, search.search(ctx.session, ctx.actor, query), ctx.locale
+        )
     except LongshuError as exc:  # a bad filter: say why above an empty result
         error = exc
     total = int(shown["total"])  # type: ignore[call-overload]
-    selected = {k: v for k, v in chosen.items() if v not in (None, "")}
+    selected = params.chosen()
     return render(
         ctx.request,
         "catalog/search.html",
         {
             "result": shown,
             "selected": selected,
-            "sort": sort,
+            "sort": params.sort,
             "page": page,
             "pages": max(1, -(-total // PAGE_SIZE)),
             "facet_titles": FACET_TITLES,
-            "link": lambda **changes: _link(selected, sort, **changes),
+            "link": lambda **changes: _link(selected, params.sort, **changes),
             "error": error,
             **VOCABULARIES,
         },
