@@ -146,6 +146,24 @@ def migrate(database: Database, revision: str = "head") -> None:
     command.upgrade(alembic_config(database.url), revision)
 
 
+def migration_include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """What autogenerate compares: not SQLite's FTS5 tables (``*_fts`` and their shadow
+    tables), which their own DDL creates and no model describes."""
+    return not (type_ == "table" and name is not None and "_fts" in name)
+
+
+def migration_include_object(dialect: str) -> Any:
+    """What autogenerate compares on ``dialect``: not objects whose DDL is conditional on
+    another dialect (``ddl_if``), such as a GIN index that only PostgreSQL has."""
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        condition = getattr(obj, "_ddl_if", None)
+        wanted = getattr(condition, "dialect", None)
+        return wanted is None or wanted == dialect
+
+    return include
+
+
 def alembic_config(url: str) -> Any:
     from alembic.config import Config
 

@@ -13,7 +13,13 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 from tests.conftest import BACKEND, PG_SERVER
 
-from longshu.db import Database, alembic_config, migrate
+from longshu.db import (
+    Database,
+    alembic_config,
+    migrate,
+    migration_include_name,
+    migration_include_object,
+)
 from longshu.models import load_all
 
 
@@ -37,7 +43,14 @@ def test_upgrade_builds_the_models_schema(empty_url):
     database = Database(empty_url)
     migrate(database)
     with database.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "compare_type": True,
+                "include_name": migration_include_name,
+                "include_object": migration_include_object(conn.dialect.name),
+            },
+        )
         differences = compare_metadata(context, load_all().metadata)
     database.dispose()
     assert differences == [], "models and migrations differ: run `longshu db revision`"

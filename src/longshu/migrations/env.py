@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from longshu.db import make_engine
+from longshu.db import make_engine, migration_include_name, migration_include_object
 from longshu.models import load_all
 
 target_metadata = load_all().metadata
@@ -26,6 +26,8 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=migration_include_name,
+        include_object=migration_include_object(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()
