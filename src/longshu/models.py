@@ -10,6 +10,7 @@ MODEL_MODULES = [
     "longshu.security.ledger.models",
     "longshu.orgs.models",
     "longshu.catalog.models",
+    "longshu.lake.models",
 ]
 
 
