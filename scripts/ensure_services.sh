@@ -72,7 +72,8 @@ else
 fi
 
 # --- Chromium and a CJK font for the browser tests ------------------------------------------
-if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; then
+# not `grep -q`: it may exit before fc-list is done, and pipefail reads the SIGPIPE as "no font"
+if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -i "wenquanyi\|wqy" >/dev/null; then
   log "Chromium: /usr/bin/chromium"
 else
   apt_install chromium fonts-wqy-zenhei
