@@ -133,3 +133,26 @@ def test_bad_keys_and_algorithms_are_refused():
     key["key_id"] = "0" * 16
     with pytest.raises(InvalidKey):
         PublicKey.from_json(key)
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=sm2.N - 2),
+    st.binary(max_size=64),
+    st.integers(min_value=0, max_value=511),
+)
+def test_fast_verification_agrees_with_gmalgs_protocol(d, message, flip):
+    """``sm2.verify`` sums s·G + t·P in one accumulator; gmalg's SM2Core on the plain curve
+    must reach the same answer for good signatures and for ones with any one bit flipped."""
+    plain = ECDLP(sm2.P, sm2.A, sm2.B, (sm2.GX, sm2.GY), sm2.N)
+    point = plain.kG(d)
+    public = sm2.encode_point(point)
+    good = sm2.sign(d, message)
+    bad = bytearray(good)
+    bad[flip // 8] ^= 1 << (flip % 8)
+    for signature in (good, bytes(bad)):
+        r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+        expected = sm2.core(plain).verify(message, r, s, sm2.DEFAULT_ID, point)
+        for _ in range(4):  # the fourth use goes through the key's fixed-base table
+            assert sm2.verify(public, message, signature) == expected
+    assert sm2.verify(public, message, good)

@@ -132,4 +132,12 @@ def verify(
         return False
     r = int.from_bytes(signature[:size], "big")
     s = int.from_bytes(signature[size:], "big")
-    return bool(core(curve).verify(message, r, s, uid, point))
+    if not isinstance(curve, FastECDLP):
+        return bool(core(curve).verify(message, r, s, uid, point))
+    # GB/T 32918.2 §7.1, as gmalg's SM2Core.verify, with s·G + t·P in one accumulator
+    n = curve.fpn.p
+    if not (1 <= r < n and 1 <= s < n) or (r + s) % n == 0:
+        return False
+    e = int.from_bytes(SM3.digest(core(curve).entity_info(uid, point) + message), "big")
+    x = curve.sum_x(s, (r + s) % n, point)
+    return x is not None and (e + x) % n == r
