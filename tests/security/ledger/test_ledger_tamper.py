@@ -43,7 +43,9 @@ def as_dba(db):
 def path(request, monkeypatch):
     """Every case runs on both paths: one process, and two halves at once (a worker process
     reading its own connection) that must fall back to naming the culprit exactly."""
-    monkeypatch.setattr(audit, "PARALLEL_MIN_ENTRIES", 4 if request.param == "parallel" else 10**9)
+    if request.param == "parallel":
+        monkeypatch.setenv("LONGSHU_LEDGER_VERIFY_WORKERS", "2")
+        monkeypatch.setattr(audit, "PARALLEL_MIN_ENTRIES", 4)
     return request.param
 
 
@@ -67,14 +69,14 @@ def _verify(session):
     return audit.verify_ledger(session, "audit")
 
 
-def test_an_untouched_log_takes_the_fast_path(log, session, path, monkeypatch):
-    def sequential(*args, **kwargs):
-        raise AssertionError("the sequential path ran")
+def test_an_untouched_log_takes_the_fast_path(log, session, monkeypatch):
+    def row_by_row(*args, **kwargs):
+        raise AssertionError("the row-by-row path ran")
 
-    if path == "parallel":
-        monkeypatch.setattr(audit, "_check_entries", sequential)
-    monkeypatch.setattr(audit, "_check_nodes", sequential)
-    assert _verify(session).ok
+    monkeypatch.setattr(audit, "_check_entries", row_by_row)
+    monkeypatch.setattr(audit, "_check_nodes", row_by_row)
+    report = _verify(session)
+    assert report.ok and report.entries == 20 and report.nodes == 18
 
 
 def test_untouched_ledger_verifies_even_with_every_seal_checked(log, session):

@@ -20,8 +20,9 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import select, text
@@ -37,6 +38,7 @@ from longshu.security.ledger.checkpoints import (
     SignedCheckpoint,
 )
 from longshu.security.ledger.models import Ledger, LedgerCheckpoint
+from longshu.security.ledger.settings import ledger_settings
 
 log = logging.getLogger("longshu.ledger")
 BATCH = 20_000
@@ -116,7 +118,7 @@ class _Levels:
 
     def __init__(self, hasher: merkle.MerkleHasher) -> None:
         self.hasher, self.size = hasher, hasher.size
-        self.levels: list[bytearray] = [bytearray()]
+        self.levels: list[bytes | bytearray] = [bytearray()]
 
     def get(self, level: int, index: int) -> bytes:
         s = self.size
@@ -126,18 +128,9 @@ class _Levels:
         return len(self.levels[level]) // self.size
 
     def build_next(self) -> int:
-        """Compute the next level up; returns its node count. (Left ‖ right are adjacent in
-        the level below, so each node hashes one slice of it: H(0x01 ‖ left ‖ right).)"""
-        below, pair = memoryview(self.levels[-1]), 2 * self.size
-        count = len(below) // pair
-        new_node = self.hasher.algorithm.new(b"\x01").copy
-        out = bytearray()
-        for start in range(0, count * pair, pair):
-            state = new_node()
-            state.update(below[start : start + pair])
-            out += state.digest()
-        self.levels.append(out)
-        return count
+        """Compute the next level up; returns its node count."""
+        self.levels.append(self.hasher.parents(self.levels[-1]))
+        return self.count(len(self.levels) - 1)
 
     def root(self, size: int) -> bytes:
         return self.hasher.fold([self.get(lv, i) for lv, i in merkle.frontier(size)])
@@ -154,11 +147,13 @@ def verify_ledger(
 ) -> Report:
     """Recompute ``name`` and check it; the report lists every problem found.
 
-    A large log is read and hashed in two halves at once — this process and one spawned
-    worker, each with its own database connection — when the machine has two cores
-    (``workers`` overrides). Any difference sends the whole check down the sequential path,
-    which names every culprit."""
+    The log is first checked the fast way: each batch of entries and each tree level compared
+    as one byte string. A large log may be checked in two halves at once — this process and
+    one spawned worker with its own database connection — when ``workers`` ≥ 2 (default
+    ``LONGSHU_LEDGER_VERIFY_WORKERS``, 1). Any difference sends the whole check down the
+    row-by-row path, which names every culprit."""
     started = time.perf_counter()
+    _snapshot(session)
     ledger = service.get_ledger(session, name, create=False)
     hasher = service.hasher_for(ledger)
     report = Report(ledger.name, ledger.hash_alg)
@@ -167,16 +162,25 @@ def verify_ledger(
     conn = session.connection()
 
     # 1–2. Entries (contiguous indexes, data ↔ leaf hash) and stored subtree hashes against
-    #      the recomputed ones: in parallel halves when large, one comparison per batch or
-    #      level when all is well, row by row to name the culprits when it is not.
-    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    #      the recomputed ones: one comparison per batch or level when all is well (in two
+    #      halves at once if asked), row by row to name the culprits when it is not.
+    size = conn.execute(
+        text("SELECT count(*) FROM ledger_entry WHERE ledger_id = :l"), {"l": ledger.id}
+    ).scalar_one()
+    workers = workers if workers is not None else ledger_settings().verify_workers
     least = parallel_min if parallel_min is not None else PARALLEL_MIN_ENTRIES
-    if not (workers >= 2 and _parallel_pass(conn, ledger, levels, report, least)):
+    if workers >= 2 and size >= max(least, 4):
+        found = _parallel_levels(conn, ledger, hasher, size)
+    else:
+        found = _fast_levels(conn, ledger.id, hasher, 0, size)
+    if found is not None and _no_stray_nodes(conn, ledger.id, found, hasher.size):
+        levels.levels = list(found)
+        report.entries = size
+        report.nodes = sum(len(level) for level in found[1:]) // hasher.size
+    else:
         levels.levels = [bytearray()]
         _check_entries(conn, ledger, levels, report)
-        if not _nodes_match(conn, ledger, levels, report):
-            del levels.levels[1:]
-            _check_nodes(conn, ledger, levels, report)
+        _check_nodes(conn, ledger, levels, report)
 
     # 3. Checkpoints: format, signature, order, and the root of the recomputed tree.
     bad_ranges = _check_checkpoints(session, ledger, levels, keys, report)
@@ -210,63 +214,107 @@ def verify_ledger(
     return report
 
 
-def _range_levels(
-    conn: Any, ledger_id: int, hasher: merkle.MerkleHasher, start: int, end: int, last: bool
-) -> list[bytes] | None:
-    """Leaves of entries [start, end) and the complete subtrees above them that lie inside
-    the range (``start`` is aligned to a power of two), each checked against the stored rows
-    as one byte string. None at the first difference."""
-    seg = _Levels(hasher)
-    new_leaf, expected = hasher.algorithm.new(b"\x00").copy, start
-    for batch in _batches(
-        conn,
-        "SELECT idx, data, leaf_hash FROM ledger_entry "
-        "WHERE ledger_id = ? AND idx >= ? AND idx < ? ORDER BY idx",
-        (ledger_id, start, end),
-    ):
-        indexes, datas, stored = zip(*batch, strict=True)
-        computed = []
-        keep = computed.append
-        for data in datas:
-            state = new_leaf()
-            state.update(data)
-            keep(state.digest())
-        joined = b"".join(computed)
-        final = expected + len(batch) - 1
-        if indexes[0] != expected or indexes[-1] != final or joined != b"".join(stored):
-            return None
-        seg.levels[0] += joined
-        expected = final + 1
-    if expected != end:
+def _snapshot(session: Session) -> None:
+    """Read the whole check from one snapshot, so appends made meanwhile are not mistaken for
+    tampering. SQLite in WAL mode already reads one snapshot per transaction; PostgreSQL
+    needs REPEATABLE READ, which can only be chosen before the transaction's first query."""
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+def _fetch(conn: Any, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """The rows of one bounded query through the driver's own cursor: a million rows through
+    SQLAlchemy's result layer would cost as much as hashing them."""
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        cursor = raw.cursor(binary=True)  # bytea as raw bytes, not hex text to decode
+        sql = sql.replace("?", "%s")
+    else:
+        cursor = raw.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+_first, _second = itemgetter(0), itemgetter(1)  # C-level column pickers (``zip(*rows)`` is slow)
+
+
+def _joined(hashes: Iterable[Any]) -> bytes | None:
+    """Stored hashes as one byte string; None if a value is not bytes (edited to text)."""
+    try:
+        return b"".join(hashes)
+    except TypeError:
         return None
-    level = 1
-    while seg.count(level - 1) >= 2 and start % (1 << level) == 0:
-        count, first = seg.build_next(), start >> level
-        hashes: list[bytes] = []
-        for batch in _batches(
+
+
+def _fast_levels(
+    conn: Any, ledger_id: int, hasher: merkle.MerkleHasher, start: int, end: int
+) -> list[bytes] | None:
+    """Leaves of entries [start, end) recomputed from their data, and every complete subtree
+    inside that range built above them (``start`` is aligned to a power of two), each batch
+    of leaves and each level compared with the stored rows as one byte string. None at the
+    first difference: the caller then looks row by row."""
+    leaves: list[bytes] = []
+    for first in range(start, end, BATCH):
+        last = min(end, first + BATCH)
+        rows = _fetch(
             conn,
-            "SELECT idx, hash FROM ledger_node "
-            "WHERE ledger_id = ? AND level = ? AND idx >= ? AND idx < ? ORDER BY idx",
-            # the last range also reads nodes beyond its end: stored nodes over entries
-            # that are gone must be noticed
-            (ledger_id, level, first, first + count if not last else 1 << 62),
-        ):
-            indexes, part = zip(*batch, strict=True)
-            if (
-                indexes[0] != first + len(hashes)
-                or indexes[-1] != first + len(hashes) + len(part) - 1
-            ):
-                return None
-            hashes += part
-        if len(hashes) != count or b"".join(hashes) != seg.levels[level]:
+            "SELECT data, leaf_hash FROM ledger_entry "
+            "WHERE ledger_id = ? AND idx >= ? AND idx < ? ORDER BY idx",
+            (ledger_id, first, last),
+        )
+        # (ledger_id, idx) is the primary key: last - first rows in [first, last) are
+        # exactly those indexes, none missing; count(*) rules out any outside [0, size)
+        if len(rows) != last - first:
             return None
+        computed = hasher.leaf_hashes(map(_first, rows))
+        if computed != _joined(map(_second, rows)):
+            return None
+        leaves.append(computed)
+    levels = [b"".join(leaves)]
+    return levels if _climb(conn, ledger_id, hasher, levels, start) else None
+
+
+def _climb(
+    conn: Any, ledger_id: int, hasher: merkle.MerkleHasher, levels: list[bytes], start: int
+) -> bool:
+    """Add to ``levels`` every level above the last one whose nodes lie inside the range that
+    begins at ``start``, each compared with its stored nodes. False at the first difference."""
+    size = hasher.size
+    level = len(levels)
+    while len(levels[-1]) >= 2 * size and start % (1 << level) == 0:
+        above = hasher.parents(levels[-1])
+        first, count = start >> level, len(above) // size
+        for at in range(0, count, BATCH):
+            part = min(count, at + BATCH) - at
+            rows = _fetch(
+                conn,
+                "SELECT hash FROM ledger_node "
+                "WHERE ledger_id = ? AND level = ? AND idx >= ? AND idx < ? ORDER BY idx",
+                (ledger_id, level, first + at, first + at + part),
+            )
+            mine = above[at * size : (at + part) * size]
+            if len(rows) != part or _joined(map(_first, rows)) != mine:
+                return False
+        levels.append(above)
         level += 1
-    return [bytes(values) for values in seg.levels]
+    return True
+
+
+def _no_stray_nodes(conn: Any, ledger_id: int, levels: list[bytes], size: int) -> bool:
+    """Every stored node was compared: none below level 1, beyond a level or above the top."""
+    expected = sum(len(level) for level in levels[1:]) // size
+    stored = conn.execute(
+        text("SELECT count(*) FROM ledger_node WHERE ledger_id = :l"), {"l": ledger_id}
+    ).scalar_one()
+    return stored == expected
 
 
 def _range_worker_main(argv: list[str]) -> int:
     """``python -m longshu.security.ledger.audit LEDGER_ID HASH_ALG START END``: run
-    ``_range_levels`` on a connection of its own (URL in ``LONGSHU_AUDIT_DATABASE_URL``, never
+    ``_fast_levels`` on a connection of its own (URL in ``LONGSHU_AUDIT_DATABASE_URL``, never
     on the command line) and write the levels to stdout, each as 8-byte length + bytes."""
     from longshu.db import Database
 
@@ -274,9 +322,7 @@ def _range_worker_main(argv: list[str]) -> int:
     database = Database(os.environ["LONGSHU_AUDIT_DATABASE_URL"])
     try:
         with database.engine.connect() as conn:
-            found = _range_levels(
-                conn, ledger_id, merkle.MerkleHasher(hash_alg), start, end, last=True
-            )
+            found = _fast_levels(conn, ledger_id, merkle.MerkleHasher(hash_alg), start, end)
     finally:
         database.dispose()
     out = sys.stdout.buffer
@@ -301,16 +347,12 @@ def _read_levels(data: bytes) -> list[bytes] | None:
     return found
 
 
-def _parallel_pass(
-    conn: Any, ledger: Ledger, levels: _Levels, report: Report, parallel_min: int
-) -> bool:
-    """Entries and subtrees checked in two halves at once. True when everything matched (the
-    levels are then complete); False when the log is small or anything differs."""
-    size = conn.execute(
-        text("SELECT count(*) FROM ledger_entry WHERE ledger_id = :l"), {"l": ledger.id}
-    ).scalar_one()
-    if size < max(parallel_min, 4):
-        return False
+def _parallel_levels(
+    conn: Any, ledger: Ledger, hasher: merkle.MerkleHasher, size: int
+) -> list[bytes] | None:
+    """``_fast_levels`` over [0, size) in two halves at once: [0, split) here and
+    [split, size) in a worker process, then the levels above the split. None when anything
+    differs."""
     half = 1 << ((size // 2).bit_length() - 1)  # aligned split near the middle
     split = (
         2 * half if abs(2 * half - size / 2) < abs(half - size / 2) and 2 * half < size else half
@@ -328,7 +370,7 @@ def _parallel_pass(
         stderr=subprocess.PIPE,
     )
     try:
-        mine = _range_levels(conn, ledger.id, levels.hasher, 0, split, last=False)
+        mine = _fast_levels(conn, ledger.id, hasher, 0, split)
         output, errors = worker.communicate(timeout=3600)
     finally:
         if worker.poll() is None:
@@ -340,14 +382,12 @@ def _parallel_pass(
             extra={"stderr": errors[-500:].decode(errors="replace")},
         )
     if mine is None or theirs is None:
-        return False
-    levels.levels = [
-        bytearray(low + (theirs[level] if level < len(theirs) else b""))
-        for level, low in enumerate(mine)
+        return None
+    # below the split's level both halves hold every node of their side; above it, none yet
+    levels = [
+        low + (theirs[level] if level < len(theirs) else b"") for level, low in enumerate(mine)
     ]
-    report.entries = size
-    counted = sum(levels.count(level) for level in range(1, len(levels.levels)))
-    return _nodes_match(conn, ledger, levels, report, counted)
+    return levels if _climb(conn, ledger.id, hasher, levels, 0) else None
 
 
 def _check_entries(conn: Any, ledger: Ledger, levels: _Levels, report: Report) -> None:
@@ -390,44 +430,6 @@ def _check_entries(conn: Any, ledger: Ledger, levels: _Levels, report: Report) -
                 )
             level0 += mine
     report.entries = levels.count(0)
-
-
-def _nodes_match(
-    conn: Any, ledger: Ledger, levels: _Levels, report: Report, counted: int = 0
-) -> bool:
-    """Build every missing level and compare each with its stored nodes as one byte string.
-    False at the first difference (the caller then checks node by node)."""
-    total, level = counted, len(levels.levels)
-    while levels.count(level - 1) >= 2:
-        expected = levels.build_next()
-        indexes: list[int] = []
-        hashes: list[bytes] = []
-        for batch in _batches(
-            conn,
-            "SELECT idx, hash FROM ledger_node WHERE ledger_id = ? AND level = ? ORDER BY idx",
-            (ledger.id, level),
-        ):
-            part_indexes, part_hashes = zip(*batch, strict=True)
-            indexes += part_indexes
-            hashes += part_hashes
-        if len(indexes) != expected or (
-            expected and (indexes[0], indexes[-1]) != (0, expected - 1)
-        ):
-            return False
-        if b"".join(hashes) != levels.levels[level]:
-            return False
-        total += expected
-        level += 1
-    stray = conn.execute(
-        text(
-            "SELECT count(*) FROM ledger_node WHERE ledger_id = :l AND (level < 1 OR level >= :top)"
-        ),
-        {"l": ledger.id, "top": level},
-    ).scalar_one()
-    if stray:
-        return False
-    report.nodes = total
-    return True
 
 
 def _check_nodes(conn: Any, ledger: Ledger, levels: _Levels, report: Report) -> None:

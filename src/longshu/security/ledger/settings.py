@@ -13,6 +13,7 @@ class LedgerSettings(BaseSettings):
     checkpoint_every: int = 1000  # sign a checkpoint after this many new entries...
     checkpoint_seconds: int = 60  # ...or at the first append this long after the last one
     origin: str = "longshu/ledger"  # checkpoint origin line: "<origin>/<ledger name>"
+    verify_workers: int = 1  # 2: ``verify`` reads and hashes a large log in two processes
 
 
 def ledger_settings() -> LedgerSettings:
