@@ -203,13 +203,26 @@ _after_commit_hook: Callable[[Session], None] | None = None
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    if session.info.pop("longshu_emitted", False) and _after_commit_hook is not None:
+    # also fires when a savepoint (begin_nested) commits: delivery waits for the outermost
+    # transaction, whose locks must be gone before subscribers write (SQLite: one writer)
+    if not session.in_nested_transaction():
+        session.info["longshu_committed"] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is not None or transaction.nested:
+        return
+    committed = session.info.pop("longshu_committed", False)
+    emitted = session.info.pop("longshu_emitted", False)
+    if committed and emitted and _after_commit_hook is not None:
         _after_commit_hook(session)
 
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
-    session.info.pop("longshu_emitted", None)
+    if not session.in_nested_transaction():  # a savepoint's rollback keeps earlier events
+        session.info.pop("longshu_emitted", None)
 
 
 def set_dispatcher(hook: Callable[[Session], None] | None) -> None:

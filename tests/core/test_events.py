@@ -86,3 +86,25 @@ def test_naive_datetime_payload_is_refused(session):
 
     with pytest.raises(ValueError):
         emit(session, "test.thing_happened", SYSTEM, when=dt.datetime(2026, 1, 1))
+
+
+def test_delivery_waits_for_the_outermost_commit(db, recorder):
+    """A savepoint's commit is not the end of the unit of work: subscribers (which write)
+    run only once the outer transaction has committed and released its locks."""
+    with db.session() as session:
+        with session.begin_nested():
+            ev = emit(session, "test.thing_happened", SYSTEM, subject=("thing", 8))
+        assert recorder == []  # the savepoint committed, the transaction has not
+        session.flush()
+    assert recorder == [ev.id]
+
+
+def test_a_rolled_back_savepoint_keeps_earlier_events_deliverable(db, recorder):
+    with db.session() as session:
+        ev = emit(session, "test.thing_happened", SYSTEM, subject=("thing", 9))
+        try:
+            with session.begin_nested():
+                raise RuntimeError("undo the inner part only")
+        except RuntimeError:
+            pass
+    assert recorder == [ev.id]
