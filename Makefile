@@ -36,7 +36,7 @@ init: $(VENV)/.run-installed
 	$(BIN)/longshu init
 
 demo: init
-	$(BIN)/longshu demo load
+	LONGSHU_BASE_URL=http://$(HOST):$(PORT) $(BIN)/longshu demo load
 
 serve: $(VENV)/.run-installed
 	@echo "陇数 Longshu: http://$(HOST):$(PORT)/  (console: /console, API: /api/docs)"

@@ -89,7 +89,10 @@ def load_demo(session: Session) -> list[LoginCard]:
 
 
 def print_logins(console: Console, cards: list[LoginCard]) -> None:
-    table = Table(title="演示账号 Demo logins — http://127.0.0.1:8000/login")
+    from longshu.config import get_settings
+
+    login_url = get_settings().base_url.rstrip("/") + "/login"
+    table = Table(title=f"演示账号 Demo logins — {login_url}")
     # usernames, passwords and secrets are copied from here: never truncate or wrap them
     table.add_column("角色 Role")
     for column in ("用户名 Username", "密码 Password"):
