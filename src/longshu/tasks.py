@@ -6,7 +6,9 @@ sign checkpoints as they go, and these periodic tasks only cover idle stretches.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable
 
 from huey import crontab
 
@@ -14,6 +16,7 @@ from longshu import events
 from longshu.db import get_database
 from longshu.jobs import get_huey
 from longshu.security.ledger import service as ledger
+from longshu.security.ledger.settings import ledger_settings
 from longshu.workflow import mark_overdue
 
 huey = get_huey()
@@ -32,10 +35,23 @@ def deliver_events_periodically() -> int:
     return events.deliver_pending(get_database().sessionmaker)
 
 
-@huey.periodic_task(crontab(minute="*"))
+def every(seconds: int) -> Callable[[dt.datetime], bool]:
+    """A huey schedule that fires every ``seconds`` rounded to whole minutes (at least one),
+    counted from midnight UTC of 1 January 1970 so that every worker agrees on the minute."""
+    minutes = max(1, round(seconds / 60))
+
+    def due(now: dt.datetime) -> bool:
+        return int(now.replace(tzinfo=dt.UTC).timestamp()) // 60 % minutes == 0
+
+    return due
+
+
+@huey.periodic_task(every(ledger_settings().checkpoint_seconds))
 def checkpoint_ledger() -> int | None:
-    """Sign a checkpoint when entries arrived since the last one, so that the tail of an idle
-    log is covered too (receipts need a checkpoint). Returns the covered size."""
+    """Every ``LONGSHU_LEDGER_CHECKPOINT_SECONDS`` (60): sign a checkpoint when entries arrived
+    since the last one, so that the tail of an idle log is covered too (receipts need a
+    checkpoint; appends sign their own every ``CHECKPOINT_EVERY`` entries or that interval).
+    Returns the covered size."""
     with get_database().session() as session:
         try:
             ledger.get_ledger(session, create=False)
