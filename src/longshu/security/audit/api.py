@@ -42,4 +42,4 @@ def list_events(
     where = service.EventFilter(type, subject_type, subject_id, actor_id, since, until)
     found = service.search_events(ctx.session, ctx.actor, where, page, per_page)
     response.headers["X-Total-Count"] = str(found.total)
-    return [EventOut(**event.as_record()) for event in found.events]
+    return [EventOut(**event.as_record()) for event in found.items]

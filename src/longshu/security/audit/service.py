@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from longshu.actor import Actor
-from longshu.db import SHANGHAI
+from longshu.db import SHANGHAI, Page, paginate
 from longshu.errors import InvalidInput
 from longshu.events import CATALOGUE, Event
 from longshu.security import access
@@ -31,25 +31,13 @@ class EventFilter:
     until: dt.date | None = None
 
 
-@dataclass(frozen=True)
-class EventPage:
-    events: list[Event]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 def event_domains() -> list[str]:
     return sorted({name.split(".", 1)[0] for name in CATALOGUE if not name.startswith("test.")})
 
 
 def search_events(
     session: Session, actor: Actor, where: EventFilter, page: int = 1, per_page: int = 50
-) -> EventPage:
+) -> Page[Event]:
     """Events matching ``where``, newest first, one page."""
     access.require(actor, "events.read")
     conditions = []
@@ -74,16 +62,8 @@ def search_events(
         conditions.append(Event.occurred_at >= _start_of(where.since))
     if where.until:
         conditions.append(Event.occurred_at < _start_of(where.until + dt.timedelta(days=1)))
-    total = session.scalar(select(func.count()).select_from(Event).where(*conditions)) or 0
-    page = max(1, page)
-    rows = session.scalars(
-        select(Event)
-        .where(*conditions)
-        .order_by(Event.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
-    return EventPage(list(rows), total, page, per_page)
+    query = select(Event).where(*conditions).order_by(Event.id.desc())
+    return paginate(session, query, page, per_page)
 
 
 def _start_of(day: dt.date) -> dt.datetime:

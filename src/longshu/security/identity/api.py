@@ -94,7 +94,7 @@ def list_users(
     """Accounts, newest first; the total is in the ``X-Total-Count`` header."""
     found = service.list_users(ctx.session, ctx.actor, q, role, active, page, per_page)
     response.headers["X-Total-Count"] = str(found.total)
-    return [_user_out(u) for u in found.users]
+    return [_user_out(u) for u in found.items]
 
 
 @router.post("/users", response_model=UserOut, status_code=201)

@@ -11,17 +11,16 @@ import datetime as dt
 import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import pyotp
 from cryptography.hazmat.primitives import hashes
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from longshu import events
 from longshu.actor import ANONYMOUS, Actor
 from longshu.config import get_settings
-from longshu.db import utcnow
+from longshu.db import Page, paginate, utcnow
 from longshu.security import access
 from longshu.security.access.roles import ROLES
 from longshu.security.crypto import envelope
@@ -130,18 +129,6 @@ def get_user(session: Session, user_id: int) -> User:
     return user
 
 
-@dataclass(frozen=True)
-class UserPage:
-    users: list[User]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 def list_users(
     session: Session,
     actor: Actor,
@@ -150,7 +137,7 @@ def list_users(
     active: bool | None = None,
     page: int = 1,
     per_page: int = 50,
-) -> UserPage:
+) -> Page[User]:
     """Accounts matching a name fragment, role and status, newest first, one page."""
     access.require(actor, "users.manage")
     if role and role not in ROLES:
@@ -163,16 +150,8 @@ def list_users(
         conditions.append(User.roles.any(RoleAssignment.role == role))
     if active is not None:
         conditions.append(User.is_active.is_(active))
-    total = session.scalar(select(func.count()).select_from(User).where(*conditions)) or 0
-    page = max(1, page)
-    rows = session.scalars(
-        select(User)
-        .where(*conditions)
-        .order_by(User.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
-    return UserPage(list(rows), total, page, per_page)
+    query = select(User).where(*conditions).order_by(User.id.desc())
+    return paginate(session, query, page, per_page)
 
 
 def find_user(session: Session, username: str) -> User:
