@@ -122,3 +122,23 @@ def test_keys_rotate_rewraps_data_keys(ledger_env):
     assert result.exit_code == 0 and "1 data keys re-wrapped" in result.output
     assert envelope.decrypt_value("population", token) == b"x"
     assert runner.invoke(keys_app, ["rotate", "--signing", "--algorithm", "rsa"]).exit_code == 2
+
+
+def test_verify_in_two_processes_agrees(ledger_env, session, db, monkeypatch):
+    from longshu.security.ledger import audit
+
+    monkeypatch.setattr(audit, "PARALLEL_MIN_ENTRIES", 4)
+    _log(session, 12)
+    result = runner.invoke(ledger_app, ["verify", "--workers", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["entries"] == 12
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            conn.execute(text("DROP TRIGGER ledger_entry_no_update"))
+        conn.execute(text("UPDATE ledger_entry SET data = :d WHERE idx = 10"), {"d": b"edited"})
+    result = runner.invoke(ledger_app, ["verify", "--workers", "2", "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert [f["where"] for f in report["findings"] if f["kind"] == "entry"] == ["entry 10"]

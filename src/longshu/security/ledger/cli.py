@@ -17,6 +17,13 @@ def verify(
         False, "--full", help="Check every entry's seal, not only where needed."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        help="2: read and hash a large log in two processes at once. "
+        "Default: LONGSHU_LEDGER_VERIFY_WORKERS (1).",
+    ),
 ) -> None:
     """Recompute the whole log from its data and check every checkpoint. Exit status 1 and a
     list of exactly which entries, subtrees or checkpoints are wrong if anything is."""
@@ -24,7 +31,7 @@ def verify(
     from longshu.security.ledger import audit
 
     with get_database().session() as session:
-        report = audit.verify_ledger(session, ledger, full=full)
+        report = audit.verify_ledger(session, ledger, full=full, workers=workers)
     if as_json:
         typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:
