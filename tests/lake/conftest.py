@@ -80,3 +80,9 @@ def population(lake, session, admin):
     tables.write_version(session, admin, table, people(), source="test")
     session.commit()
     return table
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "spark: runs a query on Apache Spark in local mode (needs the 'spark' extra)"
+    )

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from longshu import events
 from longshu.actor import Actor
-from longshu.lake import tables
+from longshu.lake import masks, tables
 from longshu.lake.config import lake_settings
 from longshu.lake.engine import Limits, Masker, run_duckdb
 from longshu.lake.errors import (
@@ -34,12 +34,10 @@ from longshu.lake.errors import (
 from longshu.lake.models import LakeTable, LakeVersion
 from longshu.lake.policy import Grant, TableGrant
 from longshu.lake.rewrite import Relation, internal_names, parse_query, rewrite, table_refs
-from longshu.security.crypto import pseudonymizer, sm3_hex
+from longshu.security.crypto import sm3_hex
 
 ACCESSED = events.define("lake.accessed", "数据已按授权读取", "Lake data read under a grant")
 REFUSED = events.define("lake.access_refused", "数据读取被拒绝", "Lake read refused")
-
-HASH_CONSUMER = "*"  # the ``hash`` mask: one key per table, the same for every consumer
 
 
 @dataclass
@@ -104,7 +102,7 @@ def access(
         }
         plan = rewrite(tree, refs, relations)
         maskers: dict[str, Masker] = {
-            udf.name: _masker(udf.kind, udf.table, grant.consumer) for udf in plan.udfs
+            udf.name: masks.masker(udf.kind, udf.table, grant.consumer) for udf in plan.udfs
         }
         limits = Limits(grant.max_rows, grant.timeout_seconds)
         chosen = _engine(engine, sources)
@@ -112,7 +110,10 @@ def access(
             from longshu.lake.spark import run_spark
 
             files = {
-                internal[name]: tables.open_delta(src.table, src.version).file_uris()
+                internal[name]: (
+                    tables.open_delta(src.table, src.version).file_uris(),
+                    datasets[internal[name]].schema,
+                )
                 for name, src in sources.items()
             }
             data = run_spark(plan, files, maskers, limits)
@@ -204,10 +205,6 @@ def _source(session: Session, grant: Grant, name: str, wanted: int | None) -> _S
     if version is None:
         raise NoVersion(table=name)
     return _Source(table, version, covered)
-
-
-def _masker(kind: str, table: str, consumer: str) -> Masker:
-    return pseudonymizer(f"lake.{table}", HASH_CONSUMER if kind == "hash" else consumer)
 
 
 def _engine(requested: str | None, sources: dict[str, _Source]) -> str:

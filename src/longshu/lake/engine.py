@@ -31,6 +31,37 @@ class Limits:
     timeout_seconds: float
 
 
+class Watchdog:
+    """Calls ``stop`` once ``seconds`` have passed, then again every ``REPEAT`` seconds until
+    the work ends: a stop that lands before the engine has started the work (while it still
+    plans the query) would otherwise be lost."""
+
+    REPEAT = 0.2
+
+    def __init__(self, seconds: float, stop: Callable[[], None]) -> None:
+        self.seconds = seconds
+        self.stop = stop
+        self.fired = threading.Event()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="lake-watchdog", daemon=True)
+
+    def _watch(self) -> None:
+        if self._done.wait(self.seconds):
+            return
+        self.fired.set()
+        while not self._done.is_set():
+            self.stop()
+            self._done.wait(self.REPEAT)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def finish(self) -> None:
+        self._done.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+
 def locked_connection() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection that cannot reach files, extensions or settings."""
     lake = lake_settings()
@@ -55,13 +86,7 @@ def run_duckdb(
 ) -> pa.Table:
     """Run ``plan`` over ``datasets`` (internal name → Arrow dataset)."""
     con = locked_connection()
-    fired = threading.Event()
-
-    def stop() -> None:
-        fired.set()
-        con.interrupt()
-
-    timer = threading.Timer(limits.timeout_seconds, stop)
+    watchdog = Watchdog(limits.timeout_seconds, con.interrupt)
     try:
         for name, dataset in datasets.items():
             con.register(name, dataset)
@@ -74,7 +99,7 @@ def run_duckdb(
                 type="arrow",
                 side_effects=False,
             )
-        timer.start()
+        watchdog.start()
         reader = con.sql(plan.sql("duckdb")).to_arrow_reader(BATCH_ROWS)
         batches, rows = [], 0
         for batch in reader:
@@ -84,17 +109,17 @@ def run_duckdb(
             batches.append(batch)
         return pa.Table.from_batches(batches, schema=reader.schema)
     except duckdb.InterruptException as exc:
-        if fired.is_set():
+        if watchdog.fired.is_set():
             raise QueryTimeout(seconds=_seconds(limits.timeout_seconds)) from exc
         raise QueryFailed(detail="interrupted") from exc
     except duckdb.PermissionException as exc:
         raise ConstructNotAllowed(construct="Access to files or settings") from exc
     except duckdb.Error as exc:
-        if fired.is_set():
+        if watchdog.fired.is_set():
             raise QueryTimeout(seconds=_seconds(limits.timeout_seconds)) from exc
         raise QueryFailed(detail=public_detail(str(exc), plan)) from exc
     finally:
-        timer.cancel()
+        watchdog.finish()
         con.close()
 
 
