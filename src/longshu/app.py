@@ -28,6 +28,7 @@ ROUTER_MODULES = [
     "longshu.catalog.api",
     "longshu.catalog.portal",
     "longshu.catalog.views",
+    "longshu.opendata.ckan",
     "longshu.security.ledger.api",
     "longshu.security.ledger.views",
     "longshu.security.audit.api",
