@@ -27,6 +27,7 @@ def catalog(db, orgs):  # noqa: F811
                 open_conditions="注册并签署数据使用协议。",
                 formats=["JSON", "API"],
                 kind="api",
+                update_cycle="daily",
                 keywords=["气象", "降水"],
                 theme_databases=["emergency"],
                 base_databases=["geospatial"],

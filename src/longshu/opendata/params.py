@@ -149,7 +149,7 @@ def parse_fq(fq: str | None, q: str | None = None) -> tuple[Filters, str | None]
 def _term(filters: Filters, token: str) -> None:
     match = TERM.match(token)
     if not match or match[1] not in FIELDS:
-        raise CkanValidation("fq", {"fq": [token[:60]]}, term=token[:60], fields=", ".join(FIELDS))
+        raise CkanValidation("fq", {"fq": [token[:60]]}, term=token[:60], allowed=", ".join(FIELDS))
     value = match[2] if match[2] is not None else match[3]
     filters.add(match[1], value.strip())
 
@@ -160,6 +160,6 @@ def facet_fields(params: dict[str, Any]) -> list[str]:
         if name not in FACET_FIELDS:
             raise CkanValidation(
                 "facet", {"facet.field": [name[:60]]}, field=name[:60],
-                fields=", ".join(FACET_FIELDS),
+                allowed=", ".join(FACET_FIELDS),
             )  # fmt: skip
     return list(dict.fromkeys(wanted))
