@@ -257,22 +257,27 @@ def test_facets_in_ckan_shape(client, catalog, orgs):
     assert set(response.json()["result"]["search_facets"]) == {"groups", "level"}
 
 
-def test_large_pages_are_read_in_slices(client, db, orgs):
+def test_large_pages_are_read_in_slices(client, db, orgs, monkeypatch):
+    """The catalog search serves at most MAX_PAGE hits a call; a larger CKAN page is read in
+    slices (here 10 a call, so 25 entries take three)."""
     from tests.catalog.conftest import published
 
+    from longshu.catalog import search
+
+    monkeypatch.setattr(search, "MAX_PAGE", 10)
     with db.session() as s:
-        for n in range(105):
+        for n in range(25):
             published(
                 s, orgs["transport"], name=f"公路客运班线{n:03d}", domain="transport_logistics"
             )
     result = ok(client, "package_search", rows=1000, fq="groups:transport_logistics")
-    assert result["count"] == 105
-    assert len({p["id"] for p in result["results"]}) == 105
-    page = ok(client, "package_search", rows=10, start=100, sort="name asc")
-    assert [p["title"] for p in page["results"]] == [
-        f"公路客运班线{n:03d}" for n in range(100, 105)
-    ]
-    assert len(ok(client, "package_list", limit=5, offset=100)) == 5
+    assert result["count"] == 25
+    assert len({p["id"] for p in result["results"]}) == 25
+    page = ok(client, "package_search", rows=12, start=3, sort="name asc")
+    assert [p["title"] for p in page["results"]] == [f"公路客运班线{n:03d}" for n in range(3, 15)]
+    tail = ok(client, "package_search", rows=100, start=20, sort="name asc")
+    assert len(tail["results"]) == 5
+    assert len(ok(client, "package_list", limit=5, offset=20)) == 5
 
 
 # --- organizations, groups, tags, status ------------------------------------------------------

@@ -123,12 +123,16 @@ def _search_ids(
     result = search.search(session, ANONYMOUS, query)
     ids = [h.resource_id for h in result.hits] if rows else []
     query.facets = False
-    while rows and len(ids) < rows and query.offset + len(ids) < result.total:
-        query.offset += query.limit
+    start = query.offset
+    while rows and len(ids) < rows and start + len(ids) < result.total:
+        query.offset = start + len(ids)
         query.limit = max(1, min(rows - len(ids), search.MAX_PAGE))
         if query.offset > MAX_START:
             break
-        ids += [h.resource_id for h in search.search(session, ANONYMOUS, query).hits]
+        hits = search.search(session, ANONYMOUS, query).hits
+        if not hits:
+            break
+        ids += [h.resource_id for h in hits]
     return ids[:rows], result.total, result.facets
 
 
