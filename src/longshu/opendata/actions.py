@@ -204,7 +204,7 @@ def package_show(call: Call) -> dict[str, Any]:
     """One open dataset by id, name (the URL-safe resource code) or resource code."""
     name = text(call.params, "id") or text(call.params, "name_or_id")
     if name is None:
-        raise CkanValidation("missing", {"id": ["Missing value"]})
+        raise CkanValidation("missing", {"id": [CKAN_MESSAGES["missing"]]})
     resource, snap = pk.visible(call.session, name)
     return pk.packages(call.session, [(resource, snap)], call.base)[0]
 
@@ -227,7 +227,7 @@ def resource_show(call: Call) -> dict[str, Any]:
     """One resource (a format of an open dataset): id ``<dataset id>-<format>``."""
     given = text(call.params, "id")
     if given is None:
-        raise CkanValidation("missing", {"id": ["Missing value"]})
+        raise CkanValidation("missing", {"id": [CKAN_MESSAGES["missing"]]})
     dataset, _, _fmt = given.partition("-")
     if not dataset.isdigit():
         raise CkanNotFound("resource")
@@ -288,7 +288,7 @@ def organization_show(call: Call) -> dict[str, Any]:
     newest first, with ``include_datasets``)."""
     given = text(call.params, "id")
     if given is None:
-        raise CkanValidation("missing", {"id": ["Missing value"]})
+        raise CkanValidation("missing", {"id": [CKAN_MESSAGES["missing"]]})
     org_id = pk.org_id_of(given)
     org = call.session.get(Organization, org_id) if org_id is not None else None
     if not pk.is_provider(org):
@@ -315,7 +315,7 @@ def group_show(call: Call) -> dict[str, Any]:
     """A group (领域, base or theme database) by name, with its open dataset count."""
     given = text(call.params, "id")
     if given is None:
-        raise CkanValidation("missing", {"id": ["Missing value"]})
+        raise CkanValidation("missing", {"id": [CKAN_MESSAGES["missing"]]})
     name = given.lower()
     if name not in pk.GROUPS:
         raise CkanNotFound("group")
@@ -375,7 +375,7 @@ def help_show(call: Call) -> str:
     """What an action does (its documentation)."""
     name = text(call.params, "name")
     if name is None:
-        raise CkanValidation("missing", {"name": ["Missing value"]})
+        raise CkanValidation("missing", {"name": [CKAN_MESSAGES["missing"]]})
     action = ACTIONS.get(name)
     if action is None:
         raise CkanNotFound("action", action=name[:60])

@@ -24,6 +24,7 @@ CKAN_MESSAGES = {
     "facet": "Unsupported facet field: {field} (supported: {allowed})",
     "sort": "Unsupported sort: {sort} (supported: {allowed})",
     "json": "Request body is not a JSON object",
+    "json_list": "Must be a list of strings",
     "boolean": "Invalid boolean",
     "forbidden": "Access denied: {detail}",
     "invalid": "Invalid input: {detail}",

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from longshu.opendata.errors import CKAN_MESSAGES as M
 from longshu.opendata.errors import CkanValidation
 
 MAX_ROWS = 1000
@@ -46,14 +47,14 @@ def integer(params: dict[str, Any], name: str, default: int, low: int, high: int
     if value is None or value == "":
         return default
     if isinstance(value, bool):
-        raise CkanValidation("integer", {name: ["Invalid integer"]})
+        raise CkanValidation("integer", {name: [M["integer"]]})
     try:
         number = int(value)
     except (TypeError, ValueError) as exc:
-        raise CkanValidation("integer", {name: ["Invalid integer"]}) from exc
+        raise CkanValidation("integer", {name: [M["integer"]]}) from exc
     if not low <= number <= high:
         raise CkanValidation(
-            "range", {name: [f"Must be between {low} and {high}"]}, low=low, high=high
+            "range", {name: [M["range"].format(low=low, high=high)]}, low=low, high=high
         )
     return number
 
@@ -69,7 +70,7 @@ def boolean(params: dict[str, Any], name: str, default: bool = False) -> bool:
         return True
     if text in ("false", "0", "no", "off"):
         return False
-    raise CkanValidation("boolean", {name: ["Invalid boolean"]})
+    raise CkanValidation("boolean", {name: [M["boolean"]]})
 
 
 def text(params: dict[str, Any], name: str, required: bool = False) -> str | None:
@@ -78,7 +79,7 @@ def text(params: dict[str, Any], name: str, required: bool = False) -> str | Non
         value = value[0] if value else None
     if value is None or str(value).strip() == "":
         if required:
-            raise CkanValidation("missing", {name: ["Missing value"]})
+            raise CkanValidation("missing", {name: [M["missing"]]})
         return None
     return str(value).strip()[:500]
 
@@ -95,11 +96,11 @@ def string_list(params: dict[str, Any], name: str) -> list[str]:
             try:
                 value = json.loads(stripped)
             except ValueError as exc:
-                raise CkanValidation("json", {name: ["Invalid JSON list"]}) from exc
+                raise CkanValidation("json_list", {name: [M["json_list"]]}) from exc
         else:
             value = [stripped]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise CkanValidation("json", {name: ["Must be a list of strings"]})
+        raise CkanValidation("json_list", {name: [M["json_list"]]})
     return [v.strip() for v in value if v.strip()]
 
 
