@@ -29,6 +29,7 @@ console = Console()
 SUBCOMMAND_MODULES: list[tuple[str, str]] = [
     ("longshu.orgs.cli", "orgs"),
     ("longshu.catalog.cli", "catalog"),
+    ("longshu.lake.cli", "lake"),
     ("longshu.security.ledger.cli", "ledger"),
     ("longshu.security.crypto.cli", "keys"),
 ]
