@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -249,6 +250,37 @@ def _joined(hashes: Iterable[Any]) -> bytes | None:
         return None
 
 
+class _Batches:
+    """The rows of one query per parameter tuple, in turn. On PostgreSQL the next batch is
+    fetched in a thread while the caller hashes this one: the wait is on the server and the
+    driver frees the GIL meanwhile. Not on SQLite: it takes the GIL back at every row, so a
+    reading thread would slow both sides down."""
+
+    def __init__(self, conn: Any, sql: str, params: Iterable[tuple[Any, ...]]) -> None:
+        self._conn, self._sql, self._params = conn, sql, iter(params)
+        threaded = conn.dialect.name == "postgresql"
+        self._pool = ThreadPoolExecutor(max_workers=1) if threaded else None
+        self._ahead = self._start()
+
+    def _start(self) -> Any:
+        params = next(self._params, None)
+        if params is None or self._pool is None:
+            return params
+        return self._pool.submit(_fetch, self._conn, self._sql, params)
+
+    def __enter__(self) -> _Batches:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __iter__(self) -> Iterator[list[tuple[Any, ...]]]:
+        while self._ahead is not None:
+            current, self._ahead = self._ahead, self._start()
+            yield current.result() if self._pool else _fetch(self._conn, self._sql, current)
+
+
 def _fast_levels(
     conn: Any, ledger_id: int, hasher: merkle.MerkleHasher, start: int, end: int
 ) -> list[bytes] | None:
@@ -257,24 +289,43 @@ def _fast_levels(
     of leaves and each level compared with the stored rows as one byte string. None at the
     first difference: the caller then looks row by row."""
     leaves: list[bytes] = []
-    for first in range(start, end, BATCH):
-        last = min(end, first + BATCH)
-        rows = _fetch(
-            conn,
-            "SELECT data, leaf_hash FROM ledger_entry "
-            "WHERE ledger_id = ? AND idx >= ? AND idx < ? ORDER BY idx",
-            (ledger_id, first, last),
-        )
-        # (ledger_id, idx) is the primary key: last - first rows in [first, last) are
-        # exactly those indexes, none missing; count(*) rules out any outside [0, size)
-        if len(rows) != last - first:
-            return None
-        computed = hasher.leaf_hashes(map(_first, rows))
-        if computed != _joined(map(_second, rows)):
-            return None
-        leaves.append(computed)
+    ranges = [(first, min(end, first + BATCH)) for first in range(start, end, BATCH)]
+    with _Batches(
+        conn,
+        "SELECT data, leaf_hash FROM ledger_entry "
+        "WHERE ledger_id = ? AND idx >= ? AND idx < ? ORDER BY idx",
+        [(ledger_id, first, last) for first, last in ranges],
+    ) as batches:
+        for (first, last), rows in zip(ranges, batches, strict=True):
+            # (ledger_id, idx) is the primary key: last - first rows in [first, last) are
+            # exactly those indexes, none missing; count(*) rules out any outside [0, size)
+            if len(rows) != last - first:
+                return None
+            computed = hasher.leaf_hashes(map(_first, rows))
+            if computed != _joined(map(_second, rows)):
+                return None
+            leaves.append(computed)
     levels = [b"".join(leaves)]
     return levels if _climb(conn, ledger_id, hasher, levels, start) else None
+
+
+_NODES = (
+    "SELECT hash FROM ledger_node "
+    "WHERE ledger_id = ? AND level = ? AND idx >= ? AND idx < ? ORDER BY idx"
+)
+# PostgreSQL joins a batch of stored hashes itself, in index order: one row instead of 20,000
+_NODES_AGGREGATED = (
+    "SELECT count(*), string_agg(hash, ''::bytea ORDER BY idx) FROM ledger_node "
+    "WHERE ledger_id = ? AND level = ? AND idx >= ? AND idx < ?"
+)
+
+
+def _stored_nodes(rows: list[tuple[Any, ...]]) -> tuple[int, bytes | None]:
+    """(how many, their hashes joined in index order) from either node query."""
+    if len(rows) == 1 and len(rows[0]) == 2:
+        count, joined = rows[0]
+        return count, bytes(joined) if joined is not None else b""
+    return len(rows), _joined(map(_first, rows))
 
 
 def _climb(
@@ -285,19 +336,18 @@ def _climb(
     size = hasher.size
     level = len(levels)
     while len(levels[-1]) >= 2 * size and start % (1 << level) == 0:
-        above = hasher.parents(levels[-1])
-        first, count = start >> level, len(above) // size
-        for at in range(0, count, BATCH):
-            part = min(count, at + BATCH) - at
-            rows = _fetch(
-                conn,
-                "SELECT hash FROM ledger_node "
-                "WHERE ledger_id = ? AND level = ? AND idx >= ? AND idx < ? ORDER BY idx",
-                (ledger_id, level, first + at, first + at + part),
-            )
-            mine = above[at * size : (at + part) * size]
-            if len(rows) != part or _joined(map(_first, rows)) != mine:
-                return False
+        first, count = start >> level, len(levels[-1]) // (2 * size)
+        parts = [(at, min(count, at + BATCH)) for at in range(0, count, BATCH)]
+        with _Batches(
+            conn,
+            _NODES_AGGREGATED if conn.dialect.name == "postgresql" else _NODES,
+            [(ledger_id, level, first + a, first + b) for a, b in parts],
+        ) as batches:
+            above = hasher.parents(levels[-1])
+            for (a, b), rows in zip(parts, batches, strict=True):
+                stored = _stored_nodes(rows)
+                if stored != (b - a, above[a * size : b * size]):
+                    return False
         levels.append(above)
         level += 1
     return True
