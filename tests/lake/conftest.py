@@ -16,7 +16,7 @@ from longshu.lake.config import reset_lake_settings
 
 
 @pytest.fixture
-def lake(settings, monkeypatch):
+def lake_env(settings, monkeypatch):
     """Settings whose lake is the test's own ``var/lake``."""
     for name in ("URI", "ENGINE", "STORAGE_OPTIONS"):
         monkeypatch.delenv(f"LONGSHU_LAKE_{name}", raising=False)
@@ -72,7 +72,7 @@ def people(n: int = 6, offset: int = 0) -> pa.Table:
 
 
 @pytest.fixture
-def population(lake, session, admin):
+def population(lake_env, session, admin):
     """Table ``population`` with one version of six rows (resource 101, organisation 7)."""
     table = tables.create_table(
         session, admin, "population", resource_id=101, owner_org_id=7, key_columns=["id"]

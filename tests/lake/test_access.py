@@ -8,8 +8,9 @@ import datetime as dt
 import pytest
 from tests.lake.conftest import people
 
+from longshu import lake
 from longshu.db import utcnow
-from longshu.lake import access, tables
+from longshu.lake import tables
 from longshu.lake.errors import (
     ColumnNotGranted,
     ConstructNotAllowed,
@@ -43,7 +44,7 @@ def grant(**table: object) -> Grant:
 
 
 def test_aggregate_over_a_granted_table(population, session, consumer, emitted):
-    result = access.access(
+    result = lake.access(
         session,
         consumer,
         grant(),
@@ -62,7 +63,7 @@ def test_aggregate_over_a_granted_table(population, session, consumer, emitted):
 
 
 def test_star_shows_only_permitted_columns(population, session, consumer):
-    result = access.access(
+    result = lake.access(
         session, consumer, grant(columns=("id", "region_code")), "SELECT * FROM population"
     )
     assert result.data.column_names == ["id", "region_code"]
@@ -77,7 +78,7 @@ def test_a_column_outside_the_grant_is_refused(population, session, consumer, em
         'SELECT "id_number"" --" FROM population',
     ):
         with pytest.raises(ColumnNotGranted):
-            access.access(session, consumer, g, sql)
+            lake.access(session, consumer, g, sql)
     refused = emitted("lake.access_refused")
     assert [e.payload["reason"] for e in refused] == ["column"] * 4
     assert all(e.payload["query_sm3"] for e in refused)
@@ -93,7 +94,7 @@ def test_masks(population, session, consumer):
             "birth_date": Mask(kind="year_only"),
         }
     )
-    rows = access.access(session, consumer, g, "SELECT * FROM population ORDER BY id").to_pylist()
+    rows = lake.access(session, consumer, g, "SELECT * FROM population ORDER BY id").to_pylist()
     raw = people().to_pylist()
     first = rows[0]
     assert first["id_number"] == "*" * 14 + raw[0]["id_number"][-4:]
@@ -106,11 +107,9 @@ def test_masks(population, session, consumer):
 def test_pseudonyms_differ_between_consumers_and_hashes_do_not(population, session, consumer):
     masks = {"name": Mask(kind="pseudonym"), "region_code": Mask(kind="hash")}
     sql = "SELECT name, region_code FROM population ORDER BY id"
-    mine = access.access(session, consumer, grant(masks=masks), sql).to_pylist()
-    theirs = access.access(
-        session, consumer, grant(masks=masks, consumer="org:10"), sql
-    ).to_pylist()
-    again = access.access(session, consumer, grant(masks=masks), sql).to_pylist()
+    mine = lake.access(session, consumer, grant(masks=masks), sql).to_pylist()
+    theirs = lake.access(session, consumer, grant(masks=masks, consumer="org:10"), sql).to_pylist()
+    again = lake.access(session, consumer, grant(masks=masks), sql).to_pylist()
     assert mine == again
     assert all(a["name"] != b["name"] for a, b in zip(mine, theirs, strict=True))
     assert [a["region_code"] for a in mine] == [b["region_code"] for b in theirs]
@@ -120,10 +119,10 @@ def test_filters_see_masked_values_not_raw_ones(population, session, consumer):
     raw_id = people().column("id_number")[0].as_py()
     g = grant(masks={"id_number": Mask(kind="keep_last", keep=4)})
     sql = f"SELECT count(*) AS n FROM population WHERE id_number = '{raw_id}' OR id_number LIKE '6201%'"
-    assert access.access(session, consumer, g, sql).to_pylist() == [{"n": 0}]
+    assert lake.access(session, consumer, g, sql).to_pylist() == [{"n": 0}]
 
 
-def test_year_only_on_text(lake, session, admin, consumer):
+def test_year_only_on_text(lake_env, session, admin, consumer):
     import pyarrow as pa
 
     table = tables.create_table(session, admin, "licences")
@@ -133,7 +132,7 @@ def test_year_only_on_text(lake, session, admin, consumer):
         consumer="c",
         tables=(TableGrant(table="licences", masks={"issued": Mask(kind="year_only")}),),
     )
-    assert access.access(session, consumer, g, "SELECT issued FROM licences").to_pylist() == [
+    assert lake.access(session, consumer, g, "SELECT issued FROM licences").to_pylist() == [
         {"issued": "2019"},
         {"issued": None},
     ]
@@ -141,23 +140,21 @@ def test_year_only_on_text(lake, session, admin, consumer):
 
 def test_row_filter(population, session, consumer):
     g = grant(row_filter=rows_where("region_code", ["620102", "620202"]))
-    rows = access.access(session, consumer, g, "SELECT region_code FROM population").to_pylist()
+    rows = lake.access(session, consumer, g, "SELECT region_code FROM population").to_pylist()
     assert {r["region_code"] for r in rows} == {"620102", "620202"} and len(rows) == 2
     # the filter applies inside every reference, including self-joins and subqueries
     sql = "SELECT count(*) AS n FROM population a JOIN population b ON a.id <> b.id WHERE a.id IN (SELECT id FROM population)"
-    assert access.access(session, consumer, g, sql).to_pylist() == [{"n": 2}]
+    assert lake.access(session, consumer, g, sql).to_pylist() == [{"n": 2}]
 
 
 def test_row_filter_on_a_hidden_column(population, session, consumer):
     g = grant(columns=("id",), row_filter=rows_where("region_code", ["620102"]))
-    assert access.access(session, consumer, g, "SELECT id FROM population").to_pylist() == [
-        {"id": 1}
-    ]
+    assert lake.access(session, consumer, g, "SELECT id FROM population").to_pylist() == [{"id": 1}]
 
 
 def test_row_filter_values_cannot_inject(population, session, consumer):
     g = grant(row_filter=rows_where("region_code", ["620102') OR (1=1", "x' OR 'a'='a"]))
-    assert access.access(
+    assert lake.access(
         session, consumer, g, "SELECT count(*) AS n FROM population"
     ).to_pylist() == [{"n": 0}]
 
@@ -184,7 +181,7 @@ def test_row_filter_values_cannot_inject(population, session, consumer):
 )
 def test_only_one_select(population, session, consumer, sql):
     with pytest.raises((NotASelect, QueryInvalid)):
-        access.access(session, consumer, grant(), sql)
+        lake.access(session, consumer, grant(), sql)
 
 
 @pytest.mark.parametrize(
@@ -222,74 +219,70 @@ def test_only_one_select(population, session, consumer, sql):
 )
 def test_bad_queries_are_refused(population, session, consumer, sql, error):
     with pytest.raises(error):
-        access.access(session, consumer, grant(), sql)
+        lake.access(session, consumer, grant(), sql)
 
 
 def test_case_of_unquoted_names_does_not_matter(population, session, consumer):
-    assert access.access(
+    assert lake.access(
         session, consumer, grant(), "SELECT COUNT(*) AS n FROM POPULATION"
     ).to_pylist() == [{"n": 6}]
 
 
 def test_a_cte_may_shadow_nothing_it_is_not_granted(population, session, consumer):
     sql = "WITH population AS (SELECT 1 AS one) SELECT one FROM population"
-    assert access.access(session, consumer, grant(), sql).to_pylist() == [{"one": 1}]
+    assert lake.access(session, consumer, grant(), sql).to_pylist() == [{"one": 1}]
     sql = "WITH p AS (SELECT id FROM population WHERE id < 3) SELECT count(*) AS n FROM p"
-    assert access.access(session, consumer, grant(), sql).to_pylist() == [{"n": 2}]
+    assert lake.access(session, consumer, grant(), sql).to_pylist() == [{"n": 2}]
 
 
 def test_too_long(population, session, consumer):
     with pytest.raises(QueryTooLong):
-        access.access(session, consumer, grant(), "SELECT 1" + " " * 30_000)
+        lake.access(session, consumer, grant(), "SELECT 1" + " " * 30_000)
 
 
 def test_row_limit(population, session, consumer, emitted):
     with pytest.raises(RowLimitExceeded):
-        access.access(session, consumer, grant(max_rows=5), "SELECT id FROM population")
-    assert (
-        access.access(session, consumer, grant(max_rows=6), "SELECT id FROM population").rows == 6
-    )
+        lake.access(session, consumer, grant(max_rows=5), "SELECT id FROM population")
+    assert lake.access(session, consumer, grant(max_rows=6), "SELECT id FROM population").rows == 6
     assert emitted("lake.access_refused")[0].payload["reason"] == "rows"
 
 
 def test_timeout(population, session, consumer):
     joins = ", ".join(f"population t{i}" for i in range(14))
     with pytest.raises(QueryTimeout):
-        access.access(
-            session, consumer, grant(timeout_seconds=0.3), f"SELECT count(*) FROM {joins}"
-        )
+        lake.access(session, consumer, grant(timeout_seconds=0.3), f"SELECT count(*) FROM {joins}")
 
 
 def test_grant_validity_and_holder(population, session, consumer):
     with pytest.raises(GrantNotValid):
-        access.access(
+        lake.access(
             session,
             consumer,
             grant(valid_until=utcnow() - dt.timedelta(seconds=1)),
             "SELECT 1 AS x FROM population",
         )
     with pytest.raises(GrantNotHeld):
-        access.access(session, consumer, grant(holder_org_id=8), "SELECT 1 AS x FROM population")
+        lake.access(session, consumer, grant(holder_org_id=8), "SELECT 1 AS x FROM population")
     assert (
-        access.access(session, consumer, grant(holder_org_id=9), "SELECT id FROM population").rows
+        lake.access(session, consumer, grant(holder_org_id=9), "SELECT id FROM population").rows
         == 6
     )
 
 
 def test_versions_covered(population, session, admin, consumer):
     tables.write_version(session, admin, population, people(2, offset=6), mode="append")
-    latest = access.access(session, consumer, grant(), "SELECT count(*) AS n FROM population")
+    latest = lake.access(session, consumer, grant(), "SELECT count(*) AS n FROM population")
     assert latest.to_pylist() == [{"n": 8}] and latest.versions == {"population": 2}
-    pinned = access.access(
+    pinned = lake.access(
         session, consumer, grant(versions=(1,)), "SELECT count(*) AS n FROM population"
     )
     assert pinned.to_pylist() == [{"n": 6}] and pinned.versions == {"population": 1}
-    old = access.access(
+    old = lake.access(
         session, consumer, grant(), "SELECT count(*) AS n FROM population", at={"population": 1}
     )
     assert old.to_pylist() == [{"n": 6}]
     with pytest.raises(VersionNotGranted):
-        access.access(
+        lake.access(
             session,
             consumer,
             grant(versions=(1,)),
@@ -311,7 +304,7 @@ def test_join_of_two_granted_tables(population, session, admin, consumer):
         tables=(TableGrant(table="population", columns=("id", "name")), TableGrant(table="credit")),
     )
     sql = "SELECT p.name, max(c.score) AS best FROM population p JOIN credit c ON c.person_id = p.id GROUP BY p.name ORDER BY p.name"
-    result = access.access(session, consumer, g, sql)
+    result = lake.access(session, consumer, g, sql)
     assert result.to_pylist() == [{"name": "居民0", "best": 90}, {"name": "居民1", "best": 75}]
     assert result.versions == {"population": 1, "credit": 1}
 
@@ -320,7 +313,7 @@ def test_engine_errors_do_not_reveal_internal_names(population, session, consume
     from longshu.lake.errors import QueryFailed
 
     with pytest.raises(QueryFailed) as caught:
-        access.access(session, consumer, grant(), "SELECT id + 'x' FROM population")
+        lake.access(session, consumer, grant(), "SELECT id + 'x' FROM population")
     assert "__ls" not in str(caught.value)
 
 

@@ -20,7 +20,7 @@ REPORT = "莫高窟游客接待情况报告".encode() * 1000
 
 
 @pytest.fixture
-def corpus(lake, session, admin):
+def corpus(lake_env, session, admin):
     """A collection of two objects (one encrypted) from two counties."""
     picture = objects.put_object(session, admin, PICTURE, media_type="image/png")
     report = objects.put_object(
@@ -38,7 +38,7 @@ def corpus(lake, session, admin):
     return picture, report
 
 
-def test_objects_are_addressed_by_sm3_and_stored_once(lake, session, admin, emitted):
+def test_objects_are_addressed_by_sm3_and_stored_once(lake_env, session, admin, emitted):
     first = objects.put_object(session, admin, PICTURE, media_type="image/png")
     again = objects.put_object(session, admin, io.BytesIO(PICTURE))
     assert first.digest == again.digest == sm3_hex(PICTURE) and first.size == len(PICTURE)
@@ -48,7 +48,7 @@ def test_objects_are_addressed_by_sm3_and_stored_once(lake, session, admin, emit
         assert f.read() == PICTURE
 
 
-def test_encrypted_at_rest(lake, session, admin):
+def test_encrypted_at_rest(lake_env, session, admin):
     stored = objects.put_object(session, admin, REPORT, encrypt=True)
     store = storage()
     with store.fs.open_input_stream(store.object_path(stored.digest)) as f:
@@ -58,9 +58,9 @@ def test_encrypted_at_rest(lake, session, admin):
 
 def test_collection_rows_and_queries(corpus, session, consumer):
     grant = Grant(id="g", consumer="c", tables=(TableGrant(table="scenic_corpus"),))
-    from longshu.lake import access
+    from longshu import lake
 
-    rows = access.access(
+    rows = lake.access(
         session,
         consumer,
         grant,
@@ -110,7 +110,7 @@ def test_unknown_or_malformed_digests(corpus, session, consumer):
         )
 
 
-def test_size_limit_leaves_nothing_behind(lake, session, admin, monkeypatch):
+def test_size_limit_leaves_nothing_behind(lake_env, session, admin, monkeypatch):
     monkeypatch.setenv("LONGSHU_LAKE_MAX_OBJECT_BYTES", "1000")
     reset_lake_settings()
     with pytest.raises(ObjectTooLarge):

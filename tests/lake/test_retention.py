@@ -8,9 +8,10 @@ import datetime as dt
 import pytest
 from tests.lake.conftest import people
 
+from longshu import lake
 from longshu.db import utcnow
 from longshu.errors import Forbidden
-from longshu.lake import access, retention, tables
+from longshu.lake import retention, tables
 from longshu.lake.errors import VersionPurged
 from longshu.lake.policy import Grant, TableGrant
 from longshu.lake.storage import storage
@@ -52,7 +53,7 @@ def test_keep_newest_versions_but_never_held_ones(five, session, admin, consumer
     grant = Grant(
         id="sharing:12", consumer="c", tables=(TableGrant(table="population", versions=(2,)),)
     )
-    assert access.access(
+    assert lake.access(
         session, consumer, grant, "SELECT count(*) AS n FROM population"
     ).to_pylist() == [{"n": 3}]
 

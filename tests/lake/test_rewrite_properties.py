@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.lake.conftest import people
 
-from longshu.lake import access
+from longshu import lake
 from longshu.lake.errors import ColumnNotGranted, QueryInvalid, QueryRefused
 from longshu.lake.policy import Grant, Mask, TableGrant, rows_where
 
@@ -51,13 +51,13 @@ def test_only_permitted_columns_and_admitted_rows(population, session, consumer,
     sql = "SELECT " + ", ".join(asked) + " FROM population ORDER BY 1"
     if not set(asked) <= set(visible):
         with pytest.raises(ColumnNotGranted):
-            access.access(session, consumer, grant, sql)
+            lake.access(session, consumer, grant, sql)
         return
-    rows = access.access(session, consumer, grant, sql).to_pylist()
+    rows = lake.access(session, consumer, grant, sql).to_pylist()
     admitted = [r for r in RAW if regions is None or r["region_code"] in regions]
     assert len(rows) == len(admitted)
     assert all(list(r) == asked for r in rows)
-    star = access.access(session, consumer, grant, "SELECT * FROM population")
+    star = lake.access(session, consumer, grant, "SELECT * FROM population")
     assert star.data.column_names == [c for c in COLUMNS if c in visible]
     for column, mask in grant.tables[0].masks.items():
         if column in asked:
@@ -73,4 +73,4 @@ def test_names_outside_the_grant_never_run(population, session, consumer, name):
     if name == "population":
         return
     with pytest.raises((QueryRefused, QueryInvalid)):
-        access.access(session, consumer, grant, f"SELECT * FROM {quoted}")
+        lake.access(session, consumer, grant, f"SELECT * FROM {quoted}")

@@ -8,7 +8,8 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-from longshu.lake import access, tables
+from longshu import lake
+from longshu.lake import tables
 from longshu.lake.errors import ColumnNotGranted, QueryTimeout, RowLimitExceeded
 from longshu.lake.policy import Grant, Mask, TableGrant, rows_prefix
 
@@ -78,15 +79,15 @@ def test_end_to_end_query_on_spark_equals_duckdb(
         "FROM scenic_visits v JOIN population p ON p.id = v.person_id "
         "WHERE v.day >= DATE '2026-10-01' GROUP BY v.spot ORDER BY visitors DESC, v.spot"
     )
-    on_duckdb = access.access(session, consumer, grant, sql, engine="duckdb")
-    on_spark = access.access(session, consumer, grant, sql, engine="spark")
+    on_duckdb = lake.access(session, consumer, grant, sql, engine="duckdb")
+    on_spark = lake.access(session, consumer, grant, sql, engine="spark")
     assert on_spark.engine == "spark" and on_duckdb.engine == "duckdb"
     assert on_duckdb.rows == 4  # 麦积山 (620502) is outside the row filter
     _same(on_duckdb.data, on_spark.data)
     masked = "SELECT id, name, id_number, birth_date FROM population ORDER BY id"
     _same(
-        access.access(session, consumer, grant, masked, engine="duckdb").data,
-        access.access(session, consumer, grant, masked, engine="spark").data,
+        lake.access(session, consumer, grant, masked, engine="duckdb").data,
+        lake.access(session, consumer, grant, masked, engine="spark").data,
     )
     assert [e.payload["engine"] for e in emitted("lake.accessed")] == ["duckdb", "spark"] * 2
 
@@ -98,10 +99,10 @@ def test_spark_reads_the_version_the_grant_pins(population, session, admin, cons
     pinned = Grant(id="g", consumer="c", tables=(TableGrant(table="population", versions=(1,)),))
     sql = "SELECT count(*) AS n, sum(income) AS total FROM population"
     _same(
-        access.access(session, consumer, pinned, sql, engine="duckdb").data,
-        access.access(session, consumer, pinned, sql, engine="spark").data,
+        lake.access(session, consumer, pinned, sql, engine="duckdb").data,
+        lake.access(session, consumer, pinned, sql, engine="spark").data,
     )
-    assert access.access(session, consumer, pinned, sql, engine="spark").to_pylist()[0]["n"] == 6
+    assert lake.access(session, consumer, pinned, sql, engine="spark").to_pylist()[0]["n"] == 6
 
 
 def test_spark_keeps_the_limits(population, session, consumer):
@@ -109,12 +110,12 @@ def test_spark_keeps_the_limits(population, session, consumer):
         id="g", consumer="c", max_rows=3, tables=(TableGrant(table="population", columns=("id",)),)
     )
     with pytest.raises(RowLimitExceeded):
-        access.access(session, consumer, grant, "SELECT id FROM population", engine="spark")
+        lake.access(session, consumer, grant, "SELECT id FROM population", engine="spark")
     with pytest.raises(ColumnNotGranted):
-        access.access(session, consumer, grant, "SELECT name FROM population", engine="spark")
+        lake.access(session, consumer, grant, "SELECT name FROM population", engine="spark")
     slow = Grant(
         id="g", consumer="c", timeout_seconds=0.5, tables=(TableGrant(table="population"),)
     )
     joins = ", ".join(f"population t{i}" for i in range(14))
     with pytest.raises(QueryTimeout):
-        access.access(session, consumer, slow, f"SELECT count(*) AS n FROM {joins}", engine="spark")
+        lake.access(session, consumer, slow, f"SELECT count(*) AS n FROM {joins}", engine="spark")

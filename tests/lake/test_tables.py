@@ -23,7 +23,7 @@ from longshu.lake.errors import (
 from longshu.lake.storage import storage
 
 
-def test_first_load_is_version_one_with_facts_for_the_catalog(lake, session, admin, emitted):
+def test_first_load_is_version_one_with_facts_for_the_catalog(lake_env, session, admin, emitted):
     table = tables.create_table(session, admin, "population", resource_id=101, owner_org_id=7)
     version = tables.write_version(
         session, admin, table, people(), load_id="load-1", source="csv:a.csv"
@@ -145,7 +145,7 @@ def test_append_widens_narrow_numbers_and_fills_missing_columns(population, sess
     assert [c["type"] for c in version.schema if c["name"] == "id"] == ["int64"]
 
 
-def test_unrecorded_delta_commit_is_undone_before_the_next_load(population, session, admin, lake):
+def test_unrecorded_delta_commit_is_undone_before_the_next_load(population, session, admin, lake_env):
     """A load whose transaction never committed leaves a Delta commit and no version;
     the next load starts from the last recorded version, not from the orphan."""
     tables.write_version(session, admin, population, people(50, offset=10), mode="append")
@@ -155,7 +155,7 @@ def test_unrecorded_delta_commit_is_undone_before_the_next_load(population, sess
     assert (version.number, version.rows) == (2, 7)
 
 
-def test_names_are_checked(lake, session, admin):
+def test_names_are_checked(lake_env, session, admin):
     for bad in ("Population", "1x", "a-b", "../etc", "x" * 64, "表"):
         with pytest.raises(InvalidTableName):
             tables.create_table(session, admin, bad)
@@ -178,7 +178,7 @@ def test_names_are_checked(lake, session, admin):
     assert [c["name"] for c in version.schema] == ["姓名", "年龄"]
 
 
-def test_a_department_loads_only_its_own_tables(lake, session, admin, loader, consumer):
+def test_a_department_loads_only_its_own_tables(lake_env, session, admin, loader, consumer):
     own = tables.create_table(session, loader, "own_table")
     assert own.owner_org_id == 7
     other = tables.create_table(session, admin, "other_table", owner_org_id=8)
@@ -189,7 +189,7 @@ def test_a_department_loads_only_its_own_tables(lake, session, admin, loader, co
         tables.create_table(session, consumer, "mine")
 
 
-def test_no_version_yet(lake, session, admin):
+def test_no_version_yet(lake_env, session, admin):
     table = tables.create_table(session, admin, "empty_table")
     with pytest.raises(NoVersion):
         tables.readable_version(session, table)
@@ -217,7 +217,7 @@ def test_checksum_is_sm3_over_the_manifest(population, session):
     assert checksum.manifest_checksum(altered) != version.checksum
 
 
-def test_streamed_load(lake, session, admin):
+def test_streamed_load(lake_env, session, admin):
     table = tables.create_table(session, admin, "streamed")
     source = people(1000)
     reader = pa.RecordBatchReader.from_batches(source.schema, source.to_batches(max_chunksize=100))

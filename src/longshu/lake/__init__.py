@@ -1,2 +1,20 @@
 """The lake (数据湖): versioned Delta tables, content-addressed multimodal objects, retention,
-and the one door to raw data, ``lake.access``. See docs/lake.md."""
+and the one door to raw data. See docs/lake.md.
+
+    from longshu import lake
+    result = lake.access(session, actor, grant, "SELECT ... FROM population ...")
+
+``lake.access`` is ``longshu.lake.door.access`` (imported on first use, so importing the
+lake's models does not load the query engines)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    if name == "access":
+        from longshu.lake.door import access
+
+        return access
+    raise AttributeError(name)

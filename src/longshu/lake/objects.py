@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from longshu import events
 from longshu.actor import Actor
-from longshu.lake import access as door
+from longshu.lake import door
 from longshu.lake.config import lake_settings
 from longshu.lake.errors import ObjectNotFound, ObjectTooLarge
 from longshu.lake.models import LakeObject
