@@ -309,25 +309,6 @@ def _fast_levels(
     return levels if _climb(conn, ledger_id, hasher, levels, start) else None
 
 
-_NODES = (
-    "SELECT hash FROM ledger_node "
-    "WHERE ledger_id = ? AND level = ? AND idx >= ? AND idx < ? ORDER BY idx"
-)
-# PostgreSQL joins a batch of stored hashes itself, in index order: one row instead of 20,000
-_NODES_AGGREGATED = (
-    "SELECT count(*), string_agg(hash, ''::bytea ORDER BY idx) FROM ledger_node "
-    "WHERE ledger_id = ? AND level = ? AND idx >= ? AND idx < ?"
-)
-
-
-def _stored_nodes(rows: list[tuple[Any, ...]]) -> tuple[int, bytes | None]:
-    """(how many, their hashes joined in index order) from either node query."""
-    if len(rows) == 1 and len(rows[0]) == 2:
-        count, joined = rows[0]
-        return count, bytes(joined) if joined is not None else b""
-    return len(rows), _joined(map(_first, rows))
-
-
 def _climb(
     conn: Any, ledger_id: int, hasher: merkle.MerkleHasher, levels: list[bytes], start: int
 ) -> bool:
@@ -340,13 +321,13 @@ def _climb(
         parts = [(at, min(count, at + BATCH)) for at in range(0, count, BATCH)]
         with _Batches(
             conn,
-            _NODES_AGGREGATED if conn.dialect.name == "postgresql" else _NODES,
+            "SELECT hash FROM ledger_node "
+            "WHERE ledger_id = ? AND level = ? AND idx >= ? AND idx < ? ORDER BY idx",
             [(ledger_id, level, first + a, first + b) for a, b in parts],
         ) as batches:
-            above = hasher.parents(levels[-1])
+            above = hasher.parents(levels[-1])  # while the first batch is read, on PostgreSQL
             for (a, b), rows in zip(parts, batches, strict=True):
-                stored = _stored_nodes(rows)
-                if stored != (b - a, above[a * size : b * size]):
+                if len(rows) != b - a or _joined(map(_first, rows)) != above[a * size : b * size]:
                     return False
         levels.append(above)
         level += 1
