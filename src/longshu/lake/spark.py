@@ -10,6 +10,7 @@ names the cluster (``local[2]`` by default)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -51,6 +52,8 @@ def spark_session() -> Any:
                 .getOrCreate()
             )
             _session.sparkContext.setLogLevel("ERROR")
+            # py4j logs from __del__ at interpreter exit, after log streams are closed
+            logging.getLogger("py4j").setLevel(logging.WARNING)
         return _session
 
 

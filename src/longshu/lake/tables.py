@@ -62,7 +62,8 @@ access.permission(
 access.permission("lake.read", STAFF_ROLES, "查看数据湖版本", "See lake tables and versions")
 
 TABLE_CREATED = events.define("lake.table_created", "数据湖表已建立", "Lake table created")
-VERSION_LOADED = events.define("lake.version_loaded", "数据版本已可用", "Lake version ready")
+# titles as the catalog's tests declared this type before the lake existed
+VERSION_LOADED = events.define("lake.version_loaded", "版本已加载", "Version loaded")
 VERSION_BLOCKED = events.define(
     "lake.version_blocked", "数据版本结构变更待确认", "Lake version blocked by schema drift"
 )
