@@ -145,7 +145,9 @@ def test_append_widens_narrow_numbers_and_fills_missing_columns(population, sess
     assert [c["type"] for c in version.schema if c["name"] == "id"] == ["int64"]
 
 
-def test_unrecorded_delta_commit_is_undone_before_the_next_load(population, session, admin, lake_env):
+def test_unrecorded_delta_commit_is_undone_before_the_next_load(
+    population, session, admin, lake_env
+):
     """A load whose transaction never committed leaves a Delta commit and no version;
     the next load starts from the last recorded version, not from the orphan."""
     tables.write_version(session, admin, population, people(50, offset=10), mode="append")
