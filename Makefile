@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 # extras `make test` and `make bench` add (heavy peers stay out of `make run`)
-TEST_EXTRAS ?= test
+TEST_EXTRAS ?= test,spark
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run serve init demo test test-sqlite test-pg e2e services lint format bench clean distclean
