@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import typer
-from rich.console import Console
 
 from longshu.actor import SYSTEM
+from longshu.clikit import console, database, fail
 from longshu.config import get_settings
 from longshu.errors import LongshuError
 
@@ -23,7 +23,6 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(db_app, name="db")
 events_app = typer.Typer(help="The event spine.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
-console = Console()
 
 # Domains contribute sub-commands: (module exposing ``app``, command name).
 SUBCOMMAND_MODULES: list[tuple[str, str]] = [
@@ -38,22 +37,15 @@ for _module, _name in SUBCOMMAND_MODULES:
     app.add_typer(importlib.import_module(_module).app, name=_name)
 
 
-def _database():  # type: ignore[no-untyped-def]
-    from longshu.db import get_database
-    from longshu.models import load_all
-
-    load_all()
+@app.callback()
+def _wire_events() -> None:
+    """Before any sub-command: register the event subscribers and choose delivery (inline,
+    or the huey worker), so that what a command changes reaches the ledger like a request's."""
     from longshu.app import SUBSCRIBER_MODULES, choose_dispatcher
 
     for name in SUBSCRIBER_MODULES:
         importlib.import_module(name)
     choose_dispatcher(get_settings())
-    return get_database()
-
-
-def _fail(error: LongshuError) -> None:
-    console.print(f"[red]{error.render()}[/red]")
-    raise typer.Exit(code=2)
 
 
 @app.command()
@@ -66,10 +58,10 @@ def init() -> None:
     for folder in (settings.lake_root, settings.keys_root, settings.attachments_root):
         folder.mkdir(parents=True, exist_ok=True)
     settings.keys_root.chmod(0o700)
-    database = _database()
-    migrate(database)
+    ready = database()
+    migrate(ready)
     console.print(
-        f"[green]数据库已就绪 database ready[/green]: {database.engine.url.render_as_string()}"
+        f"[green]数据库已就绪 database ready[/green]: {ready.engine.url.render_as_string()}"
     )
 
 
@@ -122,13 +114,13 @@ def user_create(
     """Create a user account."""
     from longshu.security.identity import service
 
-    with _database().session() as session:
+    with database().session() as session:
         try:
             user = service.create_user(
                 session, SYSTEM, username, password, display_name, org_id=org_id, roles=role
             )
         except LongshuError as error:
-            _fail(error)
+            fail(error)
         console.print(f"[green]created user {user.username} (id {user.id})[/green]")
 
 
@@ -140,11 +132,11 @@ def user_reset_password(
     """Set a new password and lift a lockout."""
     from longshu.security.identity import service
 
-    with _database().session() as session:
+    with database().session() as session:
         try:
             service.reset_password(session, SYSTEM, service.find_user(session, username), password)
         except LongshuError as error:
-            _fail(error)
+            fail(error)
     console.print(f"[green]password reset for {username}[/green]")
 
 
@@ -153,11 +145,11 @@ def user_disable(username: str) -> None:
     """Disable an account and end its sessions."""
     from longshu.security.identity import service
 
-    with _database().session() as session:
+    with database().session() as session:
         try:
             service.set_active(session, SYSTEM, service.find_user(session, username), False)
         except LongshuError as error:
-            _fail(error)
+            fail(error)
     console.print(f"[green]disabled {username}[/green]")
 
 
@@ -166,7 +158,7 @@ def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION."""
     from longshu.db import migrate
 
-    migrate(_database(), revision)
+    migrate(database(), revision)
 
 
 @db_app.command("revision")
@@ -176,7 +168,7 @@ def db_revision(message: str = typer.Option(..., "-m", "--message")) -> None:
 
     from longshu.db import alembic_config
 
-    command.revision(alembic_config(_database().url), message=message, autogenerate=True)
+    command.revision(alembic_config(database().url), message=message, autogenerate=True)
 
 
 @db_app.command("current")
@@ -186,7 +178,7 @@ def db_current() -> None:
 
     from longshu.db import alembic_config
 
-    command.current(alembic_config(_database().url))
+    command.current(alembic_config(database().url))
 
 
 @events_app.command("catalogue")
@@ -204,7 +196,7 @@ def events_deliver() -> None:
     """Deliver pending events to every subscriber now (the worker does this every minute)."""
     from longshu import events
 
-    delivered = events.deliver_pending(_database().sessionmaker)
+    delivered = events.deliver_pending(database().sessionmaker)
     console.print(f"delivered {delivered}")
 
 
@@ -213,7 +205,7 @@ def demo_load() -> None:
     """Load the Gansu demo organisations, users and data (idempotent); print the logins."""
     from longshu.demo import load_demo, print_logins
 
-    with _database().session() as session:
+    with database().session() as session:
         logins = load_demo(session)
     print_logins(console, logins)
 

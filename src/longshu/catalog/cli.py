@@ -5,29 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from longshu.actor import SYSTEM
+from longshu.clikit import console, database, fail
 from longshu.errors import LongshuError
 
 app = typer.Typer(help="公共数据资源目录 The public data resource catalog.", no_args_is_help=True)
-console = Console()
-
-
-def _database():  # type: ignore[no-untyped-def]
-    from longshu import events
-    from longshu.db import get_database
-    from longshu.models import load_all
-
-    load_all()
-    events.set_dispatcher(events.inline_dispatcher)
-    return get_database()
-
-
-def _fail(error: LongshuError) -> None:
-    console.print(f"[red]{error.render()}[/red]")
-    raise typer.Exit(code=2)
 
 
 @app.command("search")
@@ -36,10 +20,10 @@ def search_command(q: str, limit: int = 10) -> None:
     from longshu.catalog import search
 
     try:
-        with _database().session() as session:
+        with database().session() as session:
             result = search.search(session, SYSTEM, search.SearchQuery(q=q, limit=limit))
     except LongshuError as error:
-        _fail(error)
+        fail(error)
     table = Table("id", "代码 code", "名称 name", "领域 domain")
     for hit in result.hits:
         table.add_row(str(hit.resource_id), hit.code, hit.name, hit.domain)
@@ -52,7 +36,7 @@ def reindex() -> None:
     """Rebuild the search index from the published revisions."""
     from longshu.catalog import search
 
-    with _database().session() as session:
+    with database().session() as session:
         count = search.reindex(session)
     console.print(f"indexed {count} published entries")
 
@@ -62,7 +46,7 @@ def export(out: Path, provider: int | None = typer.Option(None, help="organisati
     """Write the working copies (of one provider, or all) as the Excel template."""
     from longshu.catalog import excel
 
-    with _database().session() as session:
+    with database().session() as session:
         out.write_bytes(excel.export(session, SYSTEM, provider))
     console.print(f"wrote {out}")
 
@@ -74,14 +58,14 @@ def import_command(path: Path, provider: int = typer.Option(..., help="organisat
     from longshu.catalog.errors import ImportRejected
 
     try:
-        with _database().session() as session:
+        with database().session() as session:
             summary = excel.import_workbook(session, SYSTEM, path.read_bytes(), provider)
     except ImportRejected as refused:
         for problem in refused.problems:
             console.print(f"{problem.sheet} 行{problem.row} {problem.column}: {problem.message()}")
-        _fail(refused)
+        fail(refused)
     except LongshuError as error:
-        _fail(error)
+        fail(error)
     console.print(
         f"created {len(summary.created)}, updated {len(summary.updated)}, "
         f"unchanged {len(summary.unchanged)}"
@@ -100,7 +84,7 @@ def dcat_command(
     if form not in dcat.MEDIA_TYPES:
         console.print("[red]--format is turtle or json-ld[/red]")
         raise typer.Exit(code=2)
-    with _database().session() as session:
+    with database().session() as session:
         graph = dcat.catalog_graph(
             session, ANONYMOUS, get_settings().base_url, dcat.bureau(session)
         )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
 from longshu.actor import SYSTEM
+from longshu.clikit import console, database, fail
 from longshu.errors import LongshuError
 from longshu.lake import retention, tables
 from longshu.lake.models import LakeTable
@@ -15,28 +15,12 @@ from longshu.lake.models import LakeTable
 app = typer.Typer(
     help="数据湖 The lake: tables, versions, checksums, retention.", no_args_is_help=True
 )
-console = Console()
-
-
-def _database():  # type: ignore[no-untyped-def]
-    from longshu import events
-    from longshu.db import get_database
-    from longshu.models import load_all
-
-    load_all()
-    events.set_dispatcher(events.inline_dispatcher)
-    return get_database()
-
-
-def _fail(error: LongshuError) -> None:
-    console.print(f"[red]{error.render()}[/red]")
-    raise typer.Exit(code=2)
 
 
 @app.command("tables")
 def list_tables() -> None:
     """Every lake table with its newest version."""
-    with _database().session() as session:
+    with database().session() as session:
         grid = Table("table", "kind", "resource", "versions", "newest", "rows", "bytes")
         for table in session.scalars(select(LakeTable).order_by(LakeTable.name)):
             versions = table.versions
@@ -57,7 +41,7 @@ def list_tables() -> None:
 def list_versions(name: str) -> None:
     """A table's versions: mode, status, rows, bytes, SM3 checksum, load id, drift."""
     try:
-        with _database().session() as session:
+        with database().session() as session:
             grid = Table("no.", "delta", "mode", "status", "rows", "bytes", "sm3", "load", "when")
             for v in tables.list_versions(session, SYSTEM, name):
                 grid.add_row(
@@ -73,29 +57,29 @@ def list_versions(name: str) -> None:
                 )
             console.print(grid)
     except LongshuError as error:
-        _fail(error)
+        fail(error)
 
 
 @app.command("verify")
 def verify(name: str, number: int) -> None:
     """Recompute a version's SM3 checksum from its files."""
     try:
-        with _database().session() as session:
+        with database().session() as session:
             version = tables.verify_version(session, SYSTEM, name, number)
             console.print(f"{name} #{number}: SM3 {version.checksum} ✓ ({version.files} files)")
     except LongshuError as error:
-        _fail(error)
+        fail(error)
 
 
 @app.command("retention")
 def apply(name: str) -> None:
     """Apply a table's retention rule (held versions always stay)."""
     try:
-        with _database().session() as session:
+        with database().session() as session:
             report = retention.apply_retention(session, SYSTEM, name)
         console.print(
             f"{name}: purged {report.purged or '-'}, kept because held {report.held or '-'}, "
             f"{len(report.files_to_delete)} files / {report.bytes_freed:,} bytes freed"
         )
     except LongshuError as error:
-        _fail(error)
+        fail(error)

@@ -3,40 +3,24 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
 from longshu import ids
 from longshu.actor import SYSTEM
+from longshu.clikit import console, database, fail
 from longshu.errors import LongshuError
 from longshu.orgs import regions, service
 from longshu.orgs.models import LEVELS, ORG_KINDS
 from longshu.orgs.service import OrgFilter
 
 app = typer.Typer(help="行政区划与机构 Regions and organisations.", no_args_is_help=True)
-console = Console()
-
-
-def _database():  # type: ignore[no-untyped-def]
-    from longshu import events
-    from longshu.db import get_database
-    from longshu.models import load_all
-
-    load_all()
-    events.set_dispatcher(events.inline_dispatcher)
-    return get_database()
-
-
-def _fail(error: LongshuError) -> None:
-    console.print(f"[red]{error.render()}[/red]")
-    raise typer.Exit(code=2)
 
 
 @app.command("load-regions")
 def load_regions() -> None:
     """Bring the region table in line with the shipped list (idempotent)."""
-    with _database().session() as session:
+    with database().session() as session:
         counts = regions.load_regions(session, SYSTEM)
     source = regions.region_data()["source"]
     console.print(
@@ -49,7 +33,7 @@ def load_regions() -> None:
 def show_regions(root: str = typer.Argument(regions.PROVINCE_CODE)) -> None:
     """Print a region and everything below it."""
     try:
-        with _database().session() as session:
+        with database().session() as session:
             top = regions.region_tree(session, root)
             tree = Tree(f"{top.region.code} {top.region.name}")
             stack = [(tree, top)]
@@ -61,7 +45,7 @@ def show_regions(root: str = typer.Argument(regions.PROVINCE_CODE)) -> None:
                         (branch.add(f"{child.region.code} {child.region.name}{mark}"), child)
                     )
     except LongshuError as error:
-        _fail(error)
+        fail(error)
     console.print(tree)
 
 
@@ -76,7 +60,7 @@ def list_organizations(
         "id", "名称 name", "类别 kind", "层级 level", "区划 region", "信用代码 credit code"
     )
     try:
-        with _database().session() as session:
+        with database().session() as session:
             where = OrgFilter(kind=kind, region_code=region, active=None if all_ else True)
             orgs, total = service.list_organizations(session, SYSTEM, where, service.MAX_PAGE)
             for org in orgs:
@@ -89,7 +73,7 @@ def list_organizations(
                     org.credit_code or "",
                 )
     except LongshuError as error:
-        _fail(error)
+        fail(error)
     console.print(table)
     console.print(f"{total} organisations")
 
