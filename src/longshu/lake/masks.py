@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from longshu.security.crypto import HmacKey, data_key, hmac_sm3
+from longshu.security.crypto import HmacKey, data_key, pseudonym_key
 
 HASH_CONSUMER = "*"  # the ``hash`` mask: one key per table, the same for every consumer
 
@@ -39,4 +39,4 @@ def masker(kind: str, table: str, consumer: str) -> KeyedMasker:
     """The masking function of ``kind`` ("hash" or "pseudonym") for ``table``."""
     who = HASH_CONSUMER if kind == "hash" else consumer
     key = data_key(dataset_of(table)).key
-    return KeyedMasker(hmac_sm3(key, b"longshu-pseudonym\x00" + who.encode()))
+    return KeyedMasker(pseudonym_key(key, who))

@@ -9,6 +9,7 @@ from longshu.security.crypto.envelope import (
     encrypt_file,
     encrypt_stream,
     encrypt_value,
+    pseudonym_key,
     pseudonymizer,
     rotate_master_key,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "encrypt_value",
     "hash_algorithm",
     "hmac_sm3",
+    "pseudonym_key",
     "pseudonymizer",
     "rotate_master_key",
     "sm3",

@@ -179,6 +179,15 @@ def decrypt_file(
 # --- pseudonyms -------------------------------------------------------------------------
 
 
+PSEUDONYM_LABEL = b"longshu-pseudonym\x00"
+
+
+def pseudonym_key(dataset_key: bytes, consumer: str) -> bytes:
+    """The HMAC-SM3 key of ``consumer``'s pseudonyms under a dataset's data key. Plain bytes,
+    so that code running elsewhere (the lake's Spark masks) makes the same pseudonyms."""
+    return hmac_sm3(dataset_key, PSEUDONYM_LABEL + consumer.encode())
+
+
 class Pseudonymizer:
     """Keyed pseudonyms for one (dataset, consumer): HMAC-SM3 under a key derived from the
     dataset's data key and the consumer id. Stable across master-key rotation."""
@@ -186,8 +195,7 @@ class Pseudonymizer:
     algorithm = "hmac-sm3"
 
     def __init__(self, dataset_key: DataKey, consumer: str) -> None:
-        derived = hmac_sm3(dataset_key.key, b"longshu-pseudonym\x00" + consumer.encode())
-        self._mac = HmacKey(derived)
+        self._mac = HmacKey(pseudonym_key(dataset_key.key, consumer))
         self.dataset = dataset_key.dataset
         self.consumer = consumer
 
