@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from longshu.actor import SYSTEM
+from longshu.catalog.demo import load_demo_catalog
 from longshu.security.access.roles import ROLES
 from longshu.security.identity import service as identity
 from longshu.security.identity.models import User
@@ -57,7 +58,7 @@ def load_demo(session: Session) -> list[LoginCard]:
     from longshu.orgs.demo import load_demo_organisations
 
     orgs = load_demo_organisations(session, SYSTEM)
-    __import__("longshu.catalog.demo", fromlist=["*"]).load_demo_catalog(session, SYSTEM, orgs)
+    load_demo_catalog(session, SYSTEM, orgs)
     cards = []
     for login in DEMO_LOGINS:
         org = orgs.get(login.org_key) if login.org_key else None
