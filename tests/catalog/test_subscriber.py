@@ -14,14 +14,28 @@ from longshu.catalog.models import Resource
 from longshu.catalog.search import SearchQuery
 
 
+_DECLARED_HERE: list[str] = []
+
+
 def declared(name: str, zh: str, en: str) -> str:
     """The event type (declared here until the domain that owns it declares it itself)."""
-    return name if name in events.CATALOGUE else events.define(name, zh, en)
+    if name not in events.CATALOGUE:
+        events.define(name, zh, en)
+        _DECLARED_HERE.append(name)
+    return name
 
 
 GRADE = declared("governance.grade_confirmed", "分级已确认", "Grade confirmed")
 QUALITY = declared("governance.quality_scored", "质量已评分", "Quality scored")
 LOADED = declared("lake.version_loaded", "版本已加载", "Version loaded")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _forget_borrowed_events():
+    """The platform's catalogue (docs/events.md) lists only what its own modules declare."""
+    yield
+    for name in _DECLARED_HERE:
+        events.CATALOGUE.pop(name, None)
 
 
 @pytest.fixture

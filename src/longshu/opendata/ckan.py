@@ -99,7 +99,8 @@ async def _params(request: Request) -> dict[str, Any]:
     return params
 
 
-@router.api_route("/api/3/action/{action}", methods=["GET", "POST"])
+@router.get("/api/3/action/{action}", operation_id="ckan_action_get")
+@router.post("/api/3/action/{action}", operation_id="ckan_action_post")
 @router.api_route("/api/action/{action}", methods=["GET", "POST"], include_in_schema=False)
 async def action(action: str, request: Request, ctx: Ctx = requires("public.read")) -> Response:
     """CKAN Action API over the open catalog (published entries open to the public)."""
