@@ -11,6 +11,7 @@ MODEL_MODULES = [
     "longshu.orgs.models",
     "longshu.catalog.models",
     "longshu.lake.models",
+    "longshu.ingest.models",
 ]
 
 
