@@ -1,0 +1,108 @@
+"""JSON (an array of objects) and NDJSON (one object per line). Nested objects are flattened
+to ``parent_child`` names (the lake's column names allow no dots); lists are refused per row."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from longshu.ingest.columns import column_names, value_column
+from longshu.ingest.csvfile import detect_encoding
+from longshu.ingest.errors import (
+    ROW_MESSAGES,
+    EmptyFile,
+    InvalidJson,
+    MalformedRows,
+    NotRecords,
+)
+from longshu.ingest.source import REPORT_LIMIT, Source, check_file
+
+
+def read_json(path: Path, options: dict[str, Any]) -> Source:
+    check_file(path, "json", options)
+    encoding = detect_encoding(path)
+    text = path.read_text(encoding=encoding)
+    if not text.strip():
+        raise EmptyFile(name=path.name)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidJson(
+            name=path.name, line=error.lineno, column=error.colno, detail=error.msg
+        ) from None
+    if isinstance(doc, dict):  # {"data": [...]} is common; accept one list-valued key
+        lists = [v for v in doc.values() if isinstance(v, list)]
+        doc = lists[0] if len(lists) == 1 else doc
+    if not isinstance(doc, list):
+        raise NotRecords(name=path.name)
+    return _records(path, list(enumerate(doc, start=1)), "json", encoding)
+
+
+def read_ndjson(path: Path, options: dict[str, Any]) -> Source:
+    check_file(path, "ndjson", options)
+    encoding = detect_encoding(path)
+    items: list[tuple[int, Any]] = []
+    problems: list[tuple[int, str]] = []
+    count = 0
+    with path.open(encoding=encoding) as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                items.append((number, json.loads(line)))
+            except json.JSONDecodeError as error:
+                count += 1
+                if len(problems) < REPORT_LIMIT:
+                    problems.append((number, ROW_MESSAGES["bad_json"].format(detail=error.msg)))
+    if count:
+        raise MalformedRows(path.name, problems, count)
+    return _records(path, items, "ndjson", encoding)
+
+
+def _records(path: Path, items: list[tuple[int, Any]], fmt: str, encoding: str) -> Source:
+    if not items:
+        raise EmptyFile(name=path.name)
+    problems: list[tuple[int, str]] = []
+    count = 0
+    flat_rows: list[dict[str, Any]] = []
+    keys: dict[str, None] = {}
+    for number, item in items:
+        reason = None
+        if not isinstance(item, dict):
+            reason = ROW_MESSAGES["not_object"]
+        else:
+            flat: dict[str, Any] = {}
+            reason = _flatten(item, "", flat)
+        if reason:
+            count += 1
+            if len(problems) < REPORT_LIMIT:
+                problems.append((number, reason))
+            continue
+        flat_rows.append(flat)
+        keys.update(dict.fromkeys(flat))
+    if count:
+        raise MalformedRows(path.name, problems, count)
+    raw = list(keys)
+    names = column_names(raw)
+    arrays = [value_column([r.get(k) for r in flat_rows]) for k in raw]
+    table = pa.Table.from_arrays(arrays, names=names)
+    return Source(data=table, rows=table.num_rows, format=fmt, details={"encoding": encoding})
+
+
+def _flatten(obj: dict[str, Any], prefix: str, out: dict[str, Any]) -> str | None:
+    for key, value in obj.items():
+        name = f"{prefix}_{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            reason = _flatten(value, name, out)
+            if reason:
+                return reason
+        elif isinstance(value, list):
+            return ROW_MESSAGES["nested_list"].format(field=name)
+        elif name in out:
+            return ROW_MESSAGES["name_clash"].format(field=name)
+        else:
+            out[name] = value
+    return None
