@@ -166,6 +166,42 @@ def test_fq_terms_become_catalog_filters(client, catalog, fq, key):
         assert result["count"] == 1
 
 
+def test_tags_filter_is_exact_keyword_equality(client, catalog):
+    # 降水 is a keyword of the conditional entry; 水 is only part of one: no tag
+    assert ok(client, "package_search", fq="tags:降水")["count"] == 1
+    assert ok(client, "package_search", fq="tags:水")["count"] == 0
+    assert ok(client, "package_search", q="降")["count"] == 1  # the full text still finds it
+    # the entry's code is searchable but not a tag
+    code = catalog["open"][1]
+    assert ok(client, "package_search", fq=f'tags:"{code}"')["count"] == 0
+    both = ok(client, "package_search", fq="tags:旅游 AND res_format:CSV")
+    assert [p["id"] for p in both["results"]] == [str(catalog["open"][0])]
+
+
+def test_search_facets_for_tags_organization_res_format_and_groups(client, catalog, orgs):
+    result = ok(
+        client, "package_search", **{"facet.field": '["tags","organization","res_format","groups"]'}
+    )
+    facets = result["search_facets"]
+    assert set(facets) == {"tags", "organization", "res_format", "groups"}
+    tags = {i["name"]: i["count"] for i in facets["tags"]["items"]}
+    assert tags == {"景区": 1, "旅游": 1, "气象": 1, "降水": 1}
+    assert catalog["open"][1] not in tags
+    assert result["facets"]["tags"] == tags
+    orgs_seen = {i["name"]: i["count"] for i in facets["organization"]["items"]}
+    assert orgs_seen == {f"org-{orgs['culture_tourism']}": 1, f"org-{orgs['weather']}": 1}
+    formats = {i["name"]: i["count"] for i in facets["res_format"]["items"]}
+    assert formats == {"CSV": 1, "XLSX": 1, "JSON": 1, "API": 1}
+    groups = {i["name"]: i["count"] for i in facets["groups"]["items"]}
+    assert groups["culture_tourism"] == 1 and groups["theme-emergency"] == 1
+    narrowed = ok(
+        client, "package_search", fq="tags:气象", **{"facet.field": '["tags"]', "facet.limit": 1}
+    )
+    assert narrowed["search_facets"]["tags"]["items"] == [
+        {"name": "气象", "display_name": "气象", "count": 1}
+    ]
+
+
 def test_fq_organization(client, catalog, orgs):
     result = ok(client, "package_search", fq=f"organization:org-{orgs['weather']}")
     assert [p["id"] for p in result["results"]] == [str(catalog["conditional"][0])]
@@ -214,7 +250,7 @@ def test_rows_start_and_sort_page_through_the_match(client, catalog):
         {"start": 100_001},
         {"sort": "random()"},
         {"facet.field": "[not json"},
-        {"facet.field": '["tags"]'},
+        {"facet.field": '["license_id"]'},
         {"facet.limit": "many"},
         {"q": "很长" * 60},
     ],

@@ -67,6 +67,7 @@ class Matrix:
     codes: dict[str, np.ndarray]  # facet → int32 index into values[facet] (-1: none)
     values: dict[str, list[str]]
     multi: dict[str, dict[str, np.ndarray]]  # facet → value → bool array
+    tags: Tags
 
     @property
     def all_ids(self) -> np.ndarray:
@@ -80,6 +81,9 @@ class Matrix:
         for facet, wanted in filters.items():
             if wanted is None:
                 continue
+            if facet == "tags":
+                keep &= self.tags.having(str(wanted), len(self.present))[ids]
+                continue
             if facet in self.multi:
                 column = self.multi[facet].get(str(wanted))
                 keep &= column[ids] if column is not None else False
@@ -90,8 +94,11 @@ class Matrix:
             keep &= np.isin(self.codes[facet][ids], np.array(chosen, dtype=np.int32))
         return keep
 
-    def counts(self, ids: np.ndarray) -> dict[str, list[tuple[str, int]]]:
+    def counts(self, ids: np.ndarray, tags: bool = False) -> dict[str, list[tuple[str, int]]]:
+        """Facet counts over ``ids``; keyword (tag) counts only when asked."""
         out: dict[str, list[tuple[str, int]]] = {}
+        if tags:
+            out["tags"] = self.tags.counts(ids)
         for facet, codes in self.codes.items():
             picked = codes[ids]
             picked = picked[picked >= 0]
@@ -102,6 +109,63 @@ class Matrix:
             pairs = [(value, int(np.count_nonzero(col[ids]))) for value, col in columns.items()]
             out[facet] = sorted([p for p in pairs if p[1]], key=lambda p: (-p[1], p[0]))
         return out
+
+
+@dataclass
+class Tags:
+    """Keywords (CKAN tags) of each entry, sparse: a vocabulary too large for one bool array
+    per value. ``codes[ptr[i]:ptr[i + 1]]`` are entry i's keywords; ``ids[k]`` the entries
+    with keyword k."""
+
+    values: list[str]
+    ptr: np.ndarray  # int64, size + 1
+    codes: np.ndarray  # int32
+    ids: dict[str, np.ndarray]
+
+    def having(self, value: str, size: int) -> np.ndarray:
+        found = np.zeros(size, dtype=bool)
+        if value in self.ids:
+            found[self.ids[value]] = True
+        return found
+
+    def counts(self, ids: np.ndarray) -> list[tuple[str, int]]:
+        ids = ids[ids < len(self.ptr) - 1]
+        starts, lengths = self.ptr[ids], self.ptr[ids + 1] - self.ptr[ids]
+        total = int(lengths.sum())
+        if not total:
+            return []
+        # positions of every keyword of every entry in ``ids``, without a Python loop
+        offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        tally = np.bincount(self.codes[offsets + np.arange(total)], minlength=len(self.values))
+        pairs = [(self.values[i], int(tally[i])) for i in np.flatnonzero(tally)]
+        return sorted(pairs, key=lambda p: (-p[1], p[0]))
+
+
+def _tags(size: int, keywords: list[tuple[int, list[str]]]) -> Tags:
+    values: list[str] = []
+    lookup: dict[str, int] = {}
+    lengths = np.zeros(size, dtype=np.int64)
+    per_entry: dict[int, list[int]] = {}
+    for rid, words in keywords:
+        codes = []
+        for word in dict.fromkeys(words):
+            code = lookup.get(word)
+            if code is None:
+                code = lookup[word] = len(values)
+                values.append(word)
+            codes.append(code)
+        per_entry[rid] = codes
+        lengths[rid] = len(codes)
+    ptr = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=ptr[1:])
+    flat = np.zeros(int(ptr[-1]), dtype=np.int32)
+    owners: list[list[int]] = [[] for _ in values]
+    for rid, codes in per_entry.items():
+        flat[ptr[rid] : ptr[rid + 1]] = codes
+        for code in codes:
+            owners[code].append(rid)
+    ids = {values[k]: np.array(o, dtype=np.int64) for k, o in enumerate(owners)}
+    return Tags(values, ptr, flat, ids)
 
 
 _cache: dict[int, Matrix] = {}
@@ -127,7 +191,8 @@ def build(session: Session, gen: str) -> Matrix:
     columns = [c for _f, c in SINGLE] + [c for _f, c in MULTI]
     rows = session.execute(
         text(
-            f"SELECT resource_id, public, published_at, name, {', '.join(columns)} FROM catalog_search_doc"
+            "SELECT resource_id, public, published_at, name, keywords, code, "
+            f"{', '.join(columns)} FROM catalog_search_doc"
         )
     ).all()
     size = (max((r[0] for r in rows), default=0)) + 1
@@ -139,12 +204,16 @@ def build(session: Session, gen: str) -> Matrix:
     lookup: dict[str, dict[str, int]] = {facet: {} for facet, _c in SINGLE}
     multi: dict[str, dict[str, np.ndarray]] = {facet: {} for facet, _c in MULTI}
     names: list[tuple[str, int]] = []
+    keywords: list[tuple[int, list[str]]] = []
     for row in rows:
         rid = row[0]
         present[rid] = True
         public[rid] = bool(row[1])
         published[rid] = _seconds(row[2])
         names.append((row[3], rid))
+        # the index adds the entry's code to its keywords (searchable); it is no tag
+        keywords.append((rid, [w for w in (row[4] or "").split() if w != row[5]]))
+        row = row[:4] + row[6:]
         for offset, (facet, _column) in enumerate(SINGLE):
             value = row[4 + offset]
             if value is None:
@@ -164,7 +233,8 @@ def build(session: Session, gen: str) -> Matrix:
     name_rank = np.zeros(size, dtype=np.int32)
     for rank, (_name, rid) in enumerate(sorted(names)):
         name_rank[rid] = rank
-    return Matrix(gen, present, public, published, name_rank, codes, values, multi)
+    tags = _tags(size, keywords)
+    return Matrix(gen, present, public, published, name_rank, codes, values, multi, tags)
 
 
 def _seconds(value: Any) -> int:

@@ -302,10 +302,12 @@ class SearchQuery:
     update_cycle: str | None = None
     kind: str | None = None
     database: str | None = None  # "base:population", "theme:health"
+    tag: str | None = None  # exactly this keyword
     sort: str = "relevance"
     limit: int = 20
     offset: int = 0
     facets: bool = True
+    tag_facet: bool = False  # also count keywords (CKAN's tags facet)
 
 
 @dataclass
@@ -378,6 +380,7 @@ def _filters(query: SearchQuery) -> dict[str, Any]:
         "kind": query.kind,
         "format": query.format,
         "database": query.database,
+        "tags": query.tag,
     }
 
 
@@ -482,7 +485,7 @@ def search(session: Session, actor: Actor, query: SearchQuery) -> SearchResult:
     page_ids = [int(i) for i in ids[page]]
     page_scores = {int(i): float(sc) for i, sc in zip(ids[page], scores[page], strict=True)}
     hits = _hits(session, page_ids, page_scores if words else {})
-    counts = matrix.counts(ids) if query.facets else {}
+    counts = matrix.counts(ids, tags=query.tag_facet) if query.facets else {}
     return SearchResult(hits, len(ids), counts)
 
 

@@ -20,6 +20,7 @@ from longshu.catalog.models import SearchDoc
 from longshu.catalog.search import SearchQuery
 from longshu.catalog.vocab import DOMAINS, KINDS, LEVELS, OPEN_TYPES, SHARE_TYPES, UPDATE_CYCLES
 from longshu.errors import LongshuError
+from longshu.opendata import datastore
 from longshu.opendata import packages as pk
 from longshu.opendata.errors import CKAN_MESSAGES, CkanNotFound, CkanValidation
 from longshu.opendata.params import (
@@ -62,7 +63,9 @@ def package_search(call: Call) -> dict[str, Any]:
     wanted = facet_fields(p)
     facet_limit = integer(p, "facet.limit", 50, -1, 1000)
     mincount = integer(p, "facet.mincount", 1, 0, 1_000_000)
-    query = SearchQuery(q=q, sort=order, limit=1, offset=start, facets=bool(wanted))
+    query = SearchQuery(
+        q=q, sort=order, limit=1, offset=start, facets=bool(wanted), tag_facet="tags" in wanted
+    )
     _apply(call.session, query, filters.values)
     ids, total, counts = _search_ids(call.session, query, rows)
     entries = pk.open_entries(call.session, ids)
@@ -95,7 +98,7 @@ def _apply(session: Session, query: SearchQuery, values: dict[str, str]) -> None
         elif name == "res_format":
             query.format = value.upper()
         elif name == "tags":
-            query.q = f"{query.q} {value}" if query.q else value
+            query.tag = value
         elif name == "region_code":
             try:
                 query.region_codes = regions.descendant_codes(session, value)
@@ -186,6 +189,8 @@ def _facet_items(
         return out
     if name == "res_format":
         return [item(v, v, n) for v, n in counts.get("format", [])]
+    if name == "tags":
+        return [item(v, v, n) for v, n in counts.get("tags", [])]
     if name == "region_code":
         pairs = counts.get("region", [])
         names = pk.Names(session, [], [v for v, _n in pairs])
@@ -235,15 +240,26 @@ def resource_show(call: Call) -> dict[str, Any]:
         resource, snap = pk.visible(call.session, dataset)
     except CkanNotFound as exc:
         raise CkanNotFound("resource") from exc
-    for item in pk.resources(resource, snap, call.base):
+    active = resource.id in pk.datastore_ids(call.session, [resource.id])
+    for item in pk.resources(resource, snap, call.base, active):
         if item["id"] == given.lower():
             return item
     raise CkanNotFound("resource")
 
 
 def datastore_search(call: Call) -> dict[str, Any]:
-    """Rows of an open table — not served yet (the lake's public door is still being built)."""
-    raise CkanNotFound("datastore", detail=CKAN_MESSAGES["datastore_detail"])
+    """Rows of a table open unconditionally (无条件开放), read through the lake's one door:
+    resource_id, q (text or {field: text}), filters ({field: value or [values]}), fields,
+    sort ("field desc, …"), limit (default 100, ≤ 32000), offset, include_total, distinct,
+    records_format (objects, lists). Sensitive and undeclared columns are never served."""
+    return datastore.search(call.session, call.params, call.base)
+
+
+def datastore_search_sql(call: Call) -> dict[str, Any]:
+    """One SELECT over open tables named by resource id in double quotes
+    (``SELECT "区县", count(*) FROM "12-csv" GROUP BY 1``), checked by the lake's door;
+    at most 32000 rows (records_truncated says when more matched)."""
+    return datastore.search_sql(call.session, call.params, call.base)
 
 
 # --- organizations and groups -----------------------------------------------------------------
@@ -395,4 +411,5 @@ ACTIONS: dict[str, Callable[[Call], Any]] = {
     "status_show": status_show,
     "help_show": help_show,
     "datastore_search": datastore_search,
+    "datastore_search_sql": datastore_search_sql,
 }

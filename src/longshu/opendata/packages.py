@@ -27,6 +27,7 @@ from longshu.catalog.vocab import (
     THEME_DATABASES,
     UPDATE_CYCLES,
 )
+from longshu.lake.models import LakeTable, LakeVersion
 from longshu.opendata.errors import CkanNotFound
 from longshu.orgs.models import Organization, Region
 
@@ -163,6 +164,23 @@ def _snapshots(session: Session, resources: list[Resource]) -> dict[int, dict[st
     return {rid: snap for rid, number, snap in rows if numbers.get(rid) == number}
 
 
+def datastore_ids(session: Session, resource_ids: list[int]) -> set[int]:
+    """Which of these catalog entries have a ready lake table (``datastore_active``)."""
+    if not resource_ids:
+        return set()
+    rows = session.scalars(
+        select(LakeTable.resource_id)
+        .join(LakeVersion, LakeVersion.table_id == LakeTable.id)
+        .where(
+            LakeTable.resource_id.in_(resource_ids),
+            LakeTable.kind == "table",
+            LakeVersion.status == "ready",
+        )
+        .distinct()
+    )
+    return {int(r) for r in rows if r is not None}
+
+
 # --- dicts ------------------------------------------------------------------------------------
 
 
@@ -243,7 +261,11 @@ def licence(text: str | None) -> tuple[str, str, bool]:
     return LICENCES.get(text.strip().lower(), ("other", text, False))
 
 
-def resources(resource: Resource, snap: dict[str, Any], base: str) -> list[dict[str, Any]]:
+def resources(
+    resource: Resource, snap: dict[str, Any], base: str, datastore: bool = False
+) -> list[dict[str, Any]]:
+    """One CKAN resource per format; ``datastore``: the entry's rows are served by
+    ``datastore_search`` (open unconditionally, with a lake table)."""
     page = f"{base}/catalog/resources/{resource.id}"
     out = []
     for position, fmt in enumerate(snap.get("formats") or []):
@@ -261,7 +283,7 @@ def resources(resource: Resource, snap: dict[str, Any], base: str) -> list[dict[
                 "resource_type": "api" if fmt == "API" else "file",
                 "position": position,
                 "state": "active",
-                "datastore_active": False,
+                "datastore_active": datastore and snap.get("open_type") == "unconditional",
                 "created": iso(resource.created_at),
                 "last_modified": iso(resource.published_at),
                 "metadata_modified": iso(resource.published_at),
@@ -270,7 +292,9 @@ def resources(resource: Resource, snap: dict[str, Any], base: str) -> list[dict[
     return out
 
 
-def package(resource: Resource, snap: dict[str, Any], names: Names, base: str) -> dict[str, Any]:
+def package(
+    resource: Resource, snap: dict[str, Any], names: Names, base: str, datastore: bool = False
+) -> dict[str, Any]:
     """One open entry as a CKAN package dict (its published snapshot)."""
     org = names.orgs.get(snap["provider_org_id"])
     licence_id, licence_title, isopen = licence(snap.get("licence"))
@@ -285,7 +309,7 @@ def package(resource: Resource, snap: dict[str, Any], names: Names, base: str) -
         {"name": k, "display_name": k, "state": "active", "vocabulary_id": None}
         for k in dict.fromkeys(snap.get("keywords") or [])
     ]
-    files = resources(resource, snap, base)
+    files = resources(resource, snap, base, datastore)
     region = names.regions.get(snap["region_code"], "")
     extras = {
         "资源代码": snap["code"],
@@ -349,7 +373,8 @@ def packages(
         (s["provider_org_id"] for _r, s in entries),
         (s["region_code"] for _r, s in entries),
     )
-    return [package(r, s, names, base) for r, s in entries]
+    active = datastore_ids(session, [r.id for r, _s in entries])
+    return [package(r, s, names, base, r.id in active) for r, s in entries]
 
 
 def _title(vocabulary: dict[str, Any], code: str | None) -> str:

@@ -37,7 +37,7 @@ FIELDS = {
     "update_cycle": "update_cycle",
     "kind": "kind",
 }
-FACET_FIELDS = tuple(f for f in FIELDS if f != "tags")
+FACET_FIELDS = tuple(FIELDS)
 TERM = re.compile(r'^\+?([a-z_]+):(?:"([^"]*)"|([^\s"():*?\[\]{}]+))$')
 TOKENS = re.compile(r'\S+?:"[^"]*"|\S+')
 
