@@ -4,6 +4,10 @@ the public."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import ckanapi
 import httpx
 import pytest
@@ -95,8 +99,96 @@ def test_organizations_groups_and_tags(ckan, portal):
     assert {t["name"] for t in some["tags"]} <= set(tags)
 
 
-def test_get_only_client_and_datastore(base_url):
+def test_get_only_client(base_url):
     with ckanapi.RemoteCKAN(base_url, get_only=True) as remote:
         assert remote.action.package_search(rows=2)["count"] > 0
         with pytest.raises(ckanapi.NotFound):
-            remote.action.datastore_search(resource_id="1-csv")
+            remote.action.datastore_search(resource_id="999999-csv")
+
+
+def test_exact_tags_and_search_facets(ckan):
+    facets = ckan.action.package_search(
+        rows=0, **{"facet.field": ["tags", "organization", "res_format", "groups"]}
+    )
+    assert set(facets["search_facets"]) == {"tags", "organization", "res_format", "groups"}
+    tag, count = next(iter(facets["facets"]["tags"].items()))
+    tagged = ckan.action.package_search(fq=f'tags:"{tag}"', rows=1000)
+    assert tagged["count"] == count
+    assert all(tag in [t["name"] for t in p["tags"]] for p in tagged["results"])
+
+
+# A lake table for an open demo entry, written into the live server's lake by the platform's
+# own functions (as an ingest would): one column per declared field, plus one undeclared.
+LOAD_TABLE = """
+import json, sys
+import pyarrow as pa
+from longshu.actor import SYSTEM
+from longshu.catalog.models import Resource
+from longshu.db import get_database
+from longshu.lake import tables
+from longshu.models import load_all
+
+load_all()
+with get_database().session() as s:
+    entry = s.get(Resource, int(sys.argv[1]))
+    columns = {}
+    for f in entry.fields:
+        if f.data_type in ("integer",):
+            columns[f.name] = pa.array(range(1, 51), pa.int64())
+        elif f.data_type in ("decimal", "money", "float"):
+            columns[f.name] = pa.array([i * 1.5 for i in range(1, 51)], pa.float64())
+        else:
+            columns[f.name] = [f"{f.label}{i:02d}" for i in range(1, 51)]
+    columns["internal_note"] = ["internal"] * 50
+    table = tables.create_table(s, SYSTEM, "e2e_open_table", resource_id=entry.id)
+    tables.write_version(s, SYSTEM, table, pa.table(columns), source="e2e")
+    s.commit()
+    print(json.dumps([f.name for f in entry.fields]))
+"""
+
+
+@pytest.fixture(scope="module")
+def open_table(ckan, server_env) -> tuple[str, list[str]]:
+    """(a CKAN resource id of an open demo table now in the lake, its declared fields)."""
+    found = ckan.action.package_search(fq="open_type:unconditional kind:table", rows=50)
+    package = next(p for p in found["results"] if p["resources"])
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD_TABLE, package["id"]],
+        env=server_env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return package["resources"][0]["id"], json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_datastore_search_with_the_real_client(ckan, open_table):
+    resource_id, declared = open_table
+    assert ckan.action.resource_show(id=resource_id)["datastore_active"] is True
+    first = ckan.action.datastore_search(resource_id=resource_id, limit=10)
+    assert first["total"] == 50 and len(first["records"]) == 10
+    served = [f["id"] for f in first["fields"]]
+    assert served and set(served) <= set(declared)
+    assert "internal_note" not in served  # undeclared: never served
+    assert first["_links"]["next"].startswith("/api/3/action/datastore_search?")
+    nxt = ckan.action.datastore_search(resource_id=resource_id, limit=10, offset=10)
+    assert nxt["records"] != first["records"] and nxt["total"] == 50
+    text_field = next(f["id"] for f in first["fields"] if f["type"] == "text")
+    value = first["records"][3][text_field]
+    one = ckan.action.datastore_search(
+        resource_id=resource_id, filters={text_field: value}, fields=[text_field]
+    )
+    assert one["records"] == [{text_field: value}] and one["total"] == 1
+    assert ckan.action.datastore_search(resource_id=resource_id, q=value)["total"] >= 1
+    ordered = ckan.action.datastore_search(
+        resource_id=resource_id, sort=f"{text_field} desc", limit=1
+    )
+    assert ordered["records"][0][text_field] == max(
+        r[text_field] for r in ckan.action.datastore_search(resource_id=resource_id)["records"]
+    )
+    counted = ckan.action.datastore_search_sql(sql=f'SELECT count(*) AS n FROM "{resource_id}"')
+    assert counted["records"] == [{"n": 50}]
+    with pytest.raises(ckanapi.ValidationError):
+        ckan.action.datastore_search(resource_id=resource_id, fields=["internal_note"])
+    with pytest.raises(ckanapi.ValidationError):
+        ckan.action.datastore_search_sql(sql=f'DROP TABLE "{resource_id}"')
+    with pytest.raises(ckanapi.NotFound):
+        ckan.action.datastore_search(resource_id="999999-csv")
