@@ -51,6 +51,8 @@ from sqlalchemy.orm import Session
 from longshu import events
 from longshu.actor import Actor
 from longshu.errors import InvalidInput, LongshuError
+from longshu.ingest import service
+from longshu.ingest.source import Source
 from longshu.lake import tables
 from longshu.lake.models import LakeTable
 from longshu.security import access
@@ -600,28 +602,33 @@ class _Collector:
         with self.session_factory() as session:
             version = None
             table = tables.get_table(session, self.table_id)
-            if rows:
-                data = pa.Table.from_pylist(rows, schema=self.schema)
-                version = tables.write_version(
-                    session,
-                    self.actor,
-                    table,
-                    data,
-                    mode=mode,
-                    key_columns=self.keys,
-                    load_id=load_id,
-                    source=f"mqtt:{self.report.client_id}",
-                )
-            if dead and self.dead_id is not None:
-                tables.write_version(
-                    session,
-                    self.actor,
-                    self.dead_id,
-                    _dead_letter_rows(dead),
-                    mode="append",
-                    load_id=load_id,
-                    source=f"mqtt-dead-letters:{self.report.client_id}",
-                )
+            try:
+                if rows:
+                    data = pa.Table.from_pylist(rows, schema=self.schema)
+                    version = service.load_source(
+                        session,
+                        self.actor,
+                        table,
+                        lambda: Source(data=data, rows=len(rows), format="mqtt"),
+                        label=self.report.client_id,
+                        mode=mode,
+                        key_columns=self.keys,
+                        load_id=load_id,
+                    ).version
+                if dead and self.dead_id is not None:
+                    letters = _dead_letter_rows(dead)
+                    service.load_source(
+                        session,
+                        self.actor,
+                        self.dead_id,
+                        lambda: Source(data=letters, rows=len(dead), format="mqtt-dead-letters"),
+                        label=self.report.client_id,
+                        mode="append",
+                        load_id=load_id,
+                    )
+            except LongshuError:
+                session.commit()  # the recorded failure; the batch stays unacknowledged
+                raise
             reasons: dict[str, int] = {}
             for letter in dead:
                 reasons[letter.reason] = reasons.get(letter.reason, 0) + 1
@@ -634,7 +641,7 @@ class _Collector:
                 table_id=table.id,
                 client_id=self.report.client_id,
                 load_id=load_id,
-                version=version.number if version else None,
+                version=version,
                 mode=mode if version else None,
                 received=len(batch),
                 rows=len(rows),
@@ -657,7 +664,7 @@ class _Collector:
         report.duplicates += duplicates
         report.redelivered += redelivered
         if version is not None:
-            report.versions.append(version.number)
+            report.versions.append(version)
         room = DEAD_LETTER_LIMIT - len(report.dead_letters)
         report.dead_letters += dead[: max(0, room)]
 
