@@ -33,6 +33,7 @@ ROUTER_MODULES = [
     "longshu.security.ledger.views",
     "longshu.security.audit.api",
     "longshu.security.audit.views",
+    "longshu.lake.api",
     "longshu.pages",
 ]
 

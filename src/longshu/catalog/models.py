@@ -86,6 +86,9 @@ class Resource(Base):
     quality_score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     lake_version: Mapped[int | None] = mapped_column(BigInteger)
     lake_rows: Mapped[int | None] = mapped_column(BigInteger)
+    # a derived (fused) table's lineage: {"table", "version", "sources": [{"table", "version",
+    # "resource_id", "resource_code", "title"}]} as the lake's ``lake.fused`` event reported it
+    lake_lineage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     facts_updated_at: Mapped[dt.datetime | None]
 
     revision: Mapped[int] = mapped_column(default=1)  # the working copy's revision number

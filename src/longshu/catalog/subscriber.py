@@ -4,7 +4,9 @@ catalog and never call it). The payloads these handlers read are the contract:
 - ``governance.grade_confirmed``: ``resource_id``, ``grade`` (e.g. ``"一般-2"``), optional
   ``fields`` → ``{field name: sensitivity label}``;
 - ``governance.quality_scored``: ``resource_id``, ``score`` (0-100, a decimal string);
-- ``lake.version_loaded``: ``resource_id``, ``version``, ``rows``.
+- ``lake.version_loaded``: ``resource_id``, ``version``, ``rows``;
+- ``lake.fused``: ``resource_id``, ``table``, ``version``, ``sources`` (each ``table``,
+  ``title``, ``version``, ``rows``, ``resource_id``, ``resource_code``) — the lineage.
 
 Each stores the summary on the entry (and the grade on the search index), so catalog pages
 show grade, quality and the latest loaded version without importing upwards."""
@@ -68,4 +70,23 @@ def version_loaded(session: Session, event: Event) -> None:
     resource.lake_version = int(event.payload.get("version") or 0) or None
     rows = event.payload.get("rows")
     resource.lake_rows = int(rows) if isinstance(rows, int) else resource.lake_rows
+    resource.facts_updated_at = utcnow()
+
+
+@events.subscribe("lake.fused", name="catalog.lineage")
+def fused(session: Session, event: Event) -> None:
+    """A derived (fused) table's new version: keep which source versions it was built from."""
+    resource = _resource(session, event)
+    if resource is None:
+        return
+    keep = ("table", "title", "version", "rows", "resource_id", "resource_code")
+    resource.lake_lineage = {
+        "table": str(event.payload.get("table") or "")[:63],
+        "version": event.payload.get("version"),
+        "sources": [
+            {k: s.get(k) for k in keep}
+            for s in (event.payload.get("sources") or [])[:50]
+            if isinstance(s, dict)
+        ],
+    }
     resource.facts_updated_at = utcnow()

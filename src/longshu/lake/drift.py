@@ -30,6 +30,9 @@ WIDENINGS = {
     ("int32", "int64"),
     ("float", "double"),
     ("date32[day]", "timestamp[us]"),
+    # Delta stores timestamps in microseconds; a file typed in seconds or ms fits losslessly
+    ("timestamp[s]", "timestamp[us]"),
+    ("timestamp[ms]", "timestamp[us]"),
 }
 
 

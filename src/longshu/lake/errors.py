@@ -195,3 +195,21 @@ class EngineUnavailable(LongshuError):
     key = "lake.engine_unavailable"
     status = 503
     message = "The query engine {engine} is not available on this installation: {detail}"
+
+
+# --- fusion -------------------------------------------------------------------------------
+
+
+class NotDerived(Conflict):
+    key = "lake.not_derived"
+    message = "Lake table {table} is not a derived table: fusion writes only derived tables."
+
+
+class FusionSourceUnknown(InvalidInput):
+    key = "lake.fusion_source_unknown"
+    message = "The fusion query reads {name}, which is not one of its sources ({sources})."
+
+
+class FusionKeysRepeat(InvalidInput):
+    key = "lake.fusion_keys_repeat"
+    message = "The fused result has {count} keys ({columns}) that repeat; a derived table has one row per key."

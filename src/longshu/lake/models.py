@@ -125,3 +125,22 @@ class LakeObject(Base):
     encrypted: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class LakeLineage(Base):
+    """血缘: one source of a derived version — the version of another table it was built
+    from (``alias`` is the name the fusion query gave that source)."""
+
+    __tablename__ = "lake_lineage"
+    __table_args__ = (
+        UniqueConstraint("version_id", "source_version_id", name="uq_lake_lineage_pair"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("lake_version.id"), index=True)
+    source_version_id: Mapped[int] = mapped_column(ForeignKey("lake_version.id"), index=True)
+    alias: Mapped[str] = mapped_column(String(63))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    version: Mapped[LakeVersion] = relationship(foreign_keys=[version_id])
+    source: Mapped[LakeVersion] = relationship(foreign_keys=[source_version_id])
