@@ -201,12 +201,19 @@ def events_deliver() -> None:
 
 
 @demo_app.command("load")
-def demo_load() -> None:
+def demo_load(
+    rows: int = typer.Option(
+        100_000,
+        "--rows",
+        min=1,
+        help="Residents in the demo population table (25M for benchmarks).",
+    ),
+) -> None:
     """Load the Gansu demo organisations, users and data (idempotent); print the logins."""
     from longshu.demo import load_demo, print_logins
 
     with database().session() as session:
-        logins = load_demo(session)
+        logins = load_demo(session, rows=rows, console=console)
     print_logins(console, logins)
 
 

@@ -53,12 +53,23 @@ class LoginCard:
     totp_secret: str | None
 
 
-def load_demo(session: Session) -> list[LoginCard]:
-    """Load every demo set; returns the demo logins to print."""
+def load_demo(
+    session: Session, *, rows: int | None = None, console: Console | None = None
+) -> list[LoginCard]:
+    """Load every demo set; returns the demo logins to print. ``rows``: the population
+    size of the demo lake (default 100,000); ``console`` shows each lake load."""
+    from longshu.demo.lake_load import DEFAULT_ROWS, load_demo_lake
     from longshu.orgs.demo import load_demo_organisations
 
     orgs = load_demo_organisations(session, SYSTEM)
     load_demo_catalog(session, SYSTEM, orgs)
+    load_demo_lake(
+        session,
+        SYSTEM,
+        orgs,
+        rows=rows or DEFAULT_ROWS,
+        on_step=(lambda step: console.print(f"数据入湖 Loading {step}")) if console else None,
+    )
     cards = []
     for login in DEMO_LOGINS:
         org = orgs.get(login.org_key) if login.org_key else None
