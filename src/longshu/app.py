@@ -34,6 +34,8 @@ ROUTER_MODULES = [
     "longshu.security.audit.api",
     "longshu.security.audit.views",
     "longshu.lake.api",
+    "longshu.ingest.api",
+    "longshu.ingest.views",
     "longshu.pages",
 ]
 

@@ -1,0 +1,336 @@
+"""Load jobs: an upload or a source pull queued, run by the worker's task, retried after
+transient failures with backoff, cancelled, recovered after a dead worker, scheduled."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from longshu.actor import Actor
+from longshu.db import utcnow
+from longshu.errors import Forbidden
+from longshu.ingest import jobs, sources
+from longshu.ingest.models import IngestJob, IngestSource
+from longshu.lake.models import LakeVersion
+
+CSV = "id,name,region_code\n1,张三,620102\n2,李四,620103\n3,王五,620202\n".encode()
+
+
+@pytest.fixture
+def immediate():
+    """Tasks run in this process as they are enqueued (huey's own test mode)."""
+    before = jobs.huey.immediate
+    jobs.huey.immediate = True
+    yield jobs.huey
+    jobs.huey.immediate = before
+
+
+@pytest.fixture
+def fresh_settings(monkeypatch):
+    def apply(**values):
+        for name, value in values.items():
+            monkeypatch.setenv(f"LONGSHU_INGEST_{name.upper()}", str(value))
+        jobs.job_settings.cache_clear()
+
+    yield apply
+    jobs.job_settings.cache_clear()
+
+
+def versions(db, table_id):
+    with db.session() as s:
+        return list(
+            s.scalars(
+                select(LakeVersion.number)
+                .where(LakeVersion.table_id == table_id)
+                .order_by(LakeVersion.number)
+            )
+        )
+
+
+def job_of(db, job_id) -> IngestJob:
+    with db.session() as s:
+        return s.get(IngestJob, job_id)
+
+
+def event_types(db, job_id) -> list[str]:
+    from longshu.events import Event
+
+    with db.session() as s:
+        return list(
+            s.scalars(
+                select(Event.type)
+                .where(Event.subject_type == "ingest_job", Event.subject_id == str(job_id))
+                .order_by(Event.id)
+            )
+        )
+
+
+def test_an_uploaded_file_becomes_a_version_and_its_job_succeeds(db, target, loader, immediate):
+    with db.session() as s:
+        job = jobs.submit_upload(s, loader, "people", io.BytesIO(CSV), "../../人口 名单.csv")
+        assert job.status == "queued" and job.filename == "人口 名单.csv"
+        assert job.total_bytes == len(CSV)
+        job_id = job.id
+    done = job_of(db, job_id)
+    assert (done.status, done.version, done.rows, done.attempts) == ("succeeded", 1, 3, 1)
+    assert done.version_status == "ready" and done.bytes >= len(CSV)
+    assert done.finished_at is not None and done.error_key is None
+    assert versions(db, target.id) == [1]
+    assert event_types(db, job_id) == [
+        "ingest.job_queued",
+        "ingest.job_started",
+        "ingest.job_succeeded",
+    ]
+    assert not (jobs.uploads_root() / done.load_id).exists()  # the copy is removed
+
+
+def test_nothing_is_enqueued_when_the_submitting_transaction_rolls_back(
+    db, target, loader, immediate
+):
+    with db.sessionmaker() as s:
+        job = jobs.submit_upload(s, loader, "people", io.BytesIO(CSV), "a.csv")
+        s.rollback()
+    assert job_of(db, job.id) is None
+    assert versions(db, target.id) == []
+
+
+def test_another_departments_table_is_refused(db, target, outsider, immediate):
+    with db.session() as s, pytest.raises(Forbidden):
+        jobs.submit_upload(s, outsider, "people", io.BytesIO(CSV), "a.csv")
+    assert not any(jobs.uploads_root().glob("*/*")) if jobs.uploads_root().exists() else True
+
+
+def test_an_upload_over_the_limit_is_refused_and_nothing_kept(db, target, loader, fresh_settings):
+    fresh_settings(max_upload_bytes=10)
+    with db.session() as s, pytest.raises(jobs.UploadTooLarge):
+        jobs.submit_upload(s, loader, "people", io.BytesIO(CSV), "a.csv")
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(IngestJob)) == 0
+    assert list(jobs.uploads_root().glob("*")) == []
+
+
+def test_a_malformed_file_fails_at_once_without_retry(db, target, loader, immediate):
+    ragged = b"id,name\n1,a\n2,b,extra\n"
+    with db.session() as s:
+        job_id = jobs.submit_upload(s, loader, "people", io.BytesIO(ragged), "bad.csv").id
+    failed = job_of(db, job_id)
+    assert (failed.status, failed.attempts, failed.error_key) == (
+        "failed",
+        1,
+        "ingest.malformed_rows",
+    )
+    assert failed.error_params["count"] == 1
+    assert versions(db, target.id) == []
+    assert "ingest.job_retry_scheduled" not in event_types(db, job_id)
+    assert event_types(db, job_id)[-1] == "ingest.job_failed"
+
+
+def test_transient_errors_are_retried_and_data_errors_are_not():
+    from longshu.ingest.errors import MalformedRows
+    from longshu.lake.errors import DuplicateKeys
+
+    assert jobs.transient(OSError("disk"))
+    assert jobs.transient(ConnectionError())
+    assert jobs.transient(jobs.WorkerLost(job=1))
+    assert not jobs.transient(MalformedRows("a.csv", [(2, "ragged")], 1))
+    assert not jobs.transient(DuplicateKeys(count=1, columns="id"))
+    assert not jobs.transient(ValueError("a bug"))
+
+
+def test_backoff_doubles_up_to_the_cap(fresh_settings):
+    fresh_settings(retry_base_seconds=30, retry_max_seconds=100)
+    assert [jobs.backoff(n) for n in (1, 2, 3, 4)] == [30, 60, 100, 100]
+
+
+def test_a_job_left_running_by_a_dead_worker_is_retried_with_backoff(
+    db, target, loader, fresh_settings
+):
+    fresh_settings(retry_base_seconds=60)
+    with db.session() as s:
+        job = jobs.submit_upload(s, loader, "people", io.BytesIO(CSV), "a.csv")
+        job.status, job.attempts = "running", 1
+        job.heartbeat_at = utcnow() - dt.timedelta(minutes=10)
+        job_id = job.id
+        s.info.pop("longshu_ingest_jobs", None)  # no worker here: the queue stays empty
+    assert jobs.recover_stalled(db) == [job_id]
+    requeued = job_of(db, job_id)
+    assert (requeued.status, requeued.error_key) == ("queued", "ingest.worker_lost")
+    wait = (requeued.next_attempt_at - utcnow()).total_seconds()
+    assert 50 < wait <= 60
+    assert jobs.recover_stalled(db) == []  # once
+    assert jobs.run(db, job_id) == "succeeded"
+    done = job_of(db, job_id)
+    assert (done.status, done.attempts, done.version, done.error_key) == ("succeeded", 2, 1, None)
+    assert "ingest.job_retry_scheduled" in event_types(db, job_id)
+
+
+def test_the_last_attempt_of_a_lost_job_fails_it(db, target, loader):
+    with db.session() as s:
+        job = jobs.submit_upload(s, loader, "people", io.BytesIO(CSV), "a.csv")
+        job.status, job.attempts, job.max_attempts = "running", 4, 4
+        job.heartbeat_at = utcnow() - dt.timedelta(hours=1)
+        job_id = job.id
+        s.info.pop("longshu_ingest_jobs", None)
+    jobs.recover_stalled(db)
+    failed = job_of(db, job_id)
+    assert (failed.status, failed.error_key) == ("failed", "ingest.worker_lost")
+    assert jobs.run(db, job_id) == "skipped"
+
+
+def test_a_queued_job_is_cancelled_and_never_runs(db, target, loader):
+    with db.session() as s:
+        job_id = jobs.submit_upload(s, loader, "people", io.BytesIO(CSV), "a.csv").id
+        s.info.pop("longshu_ingest_jobs", None)
+    with db.session() as s:
+        assert jobs.cancel(s, loader, job_id).status == "cancelled"
+    assert jobs.run(db, job_id) == "skipped"
+    assert versions(db, target.id) == []
+    assert event_types(db, job_id)[-1] == "ingest.job_cancelled"
+    with db.session() as s, pytest.raises(jobs.JobFinished):
+        jobs.cancel(s, loader, job_id)
+
+
+def test_a_running_job_stops_at_its_next_progress_report(db, target, loader, fresh_settings):
+    """Cancellation reaches the load through the progress callback; no version is kept."""
+    fresh_settings(progress_seconds=0.05)
+    with db.session() as s:
+        job_id = jobs.submit_upload(s, loader, "people", io.BytesIO(CSV), "a.csv").id
+        s.info.pop("longshu_ingest_jobs", None)
+    job = jobs._claim(db, job_id)
+    progress = jobs._Progress(db, job_id)
+    progress.start()
+    try:
+        progress.report(1, 10)
+        with db.session() as s:
+            jobs.cancel(s, loader, job_id)
+        assert progress.cancelled.wait(5)
+        with pytest.raises(jobs.JobCancelled):
+            progress.report(2, 20)
+    finally:
+        progress.stop()
+    with db.session() as s:
+        assert jobs._fail(s, loader, job, jobs.JobCancelled(job=job_id), progress) == "cancelled"
+    assert job_of(db, job_id).status == "cancelled"
+    assert versions(db, target.id) == []
+
+
+def test_progress_is_written_in_its_own_transactions(db, target, loader, fresh_settings):
+    fresh_settings(progress_seconds=0.05)
+    with db.session() as s:
+        job_id = jobs.submit_upload(s, loader, "people", io.BytesIO(CSV), "a.csv").id
+        s.info.pop("longshu_ingest_jobs", None)
+    jobs._claim(db, job_id)
+    progress = jobs._Progress(db, job_id)
+    progress.start()
+    seen = threading.Event()
+    try:
+        progress.report(1234, 56789)
+        for _ in range(100):
+            current = job_of(db, job_id)
+            if (current.rows, current.bytes) == (1234, 56789):
+                seen.set()
+                break
+            threading.Event().wait(0.05)
+    finally:
+        progress.stop()
+    assert seen.is_set()
+
+
+def test_a_source_keeps_its_secrets_sealed(db, target, admin):
+    with db.session() as s:
+        source = sources.create_source(
+            s,
+            admin,
+            name="水表读数",
+            connector="sql",
+            table="people",
+            options={
+                "url": "postgresql+psycopg://reader:s3cret-pw@db.example/water",
+                "table": "meter",
+                "password": "hunter2",
+            },
+        )
+        source_id = source.id
+    with db.session() as s:
+        stored = s.get(IngestSource, source_id)
+        assert stored.options == {"table": "meter"}
+        assert "hunter2" not in stored.sealed_options and "s3cret" not in stored.sealed_options
+        assert sources.source_options(stored)["password"] == "hunter2"
+        assert sources.shown_options(stored) == {
+            "table": "meter",
+            "url": sources.REDACTED,
+            "password": sources.REDACTED,
+        }
+        # "***" sent back keeps the secret; a new value replaces it
+        sources.update_source(
+            s, admin, source_id, options={"table": "meter2", "url": "***", "password": "new"}
+        )
+    with db.session() as s:
+        opened = sources.source_options(s.get(IngestSource, source_id))
+        assert opened["url"].endswith("@db.example/water") and opened["password"] == "new"
+        assert opened["table"] == "meter2"
+
+
+def test_creating_a_source_needs_lake_manage(db, target, loader):
+    with db.session() as s, pytest.raises(Forbidden):
+        sources.create_source(s, loader, name="x", connector="file", table="people")
+
+
+def test_daily_schedule_fires_at_the_next_beijing_time():
+    source = IngestSource(enabled=True, schedule_kind="daily", daily_at="02:30")
+    after = dt.datetime(2026, 11, 29, 1, 0, tzinfo=dt.UTC)  # 09:00 in Beijing
+    assert sources.next_run(source, after) == dt.datetime(2026, 11, 29, 18, 30, tzinfo=dt.UTC)
+    source.enabled = False
+    assert sources.next_run(source, after) is None
+
+
+def test_a_scheduled_file_source_is_pulled_when_due(db, target, admin, immediate):
+    folder = sources.drop_folder() / "dept7"
+    folder.mkdir(parents=True)
+    (folder / "people.csv").write_bytes(CSV)
+    with db.session() as s:
+        source = sources.create_source(
+            s,
+            admin,
+            name="人口名单",
+            connector="file",
+            table="people",
+            options={"path": "dept7/people.csv"},
+            schedule_kind="interval",
+            interval_seconds=3600,
+        )
+        first = source.next_run_at
+        source_id = source.id
+    assert sources.enqueue_due(db) == []  # not yet
+    later = first + dt.timedelta(seconds=1)
+    [job_id] = sources.enqueue_due(db, now=later)
+    done = job_of(db, job_id)
+    assert (done.kind, done.status, done.version, done.source_id) == (
+        "pull",
+        "succeeded",
+        1,
+        source_id,
+    )
+    assert sources.enqueue_due(db, now=later) == []  # moved on by an hour
+    with db.session() as s:
+        pulled = s.get(IngestSource, source_id)
+        assert pulled.last_run_at is not None
+        assert pulled.next_run_at == later + dt.timedelta(hours=1)
+
+
+def test_a_file_source_cannot_leave_the_drop_folder(db, target, admin, immediate):
+    with db.session() as s:
+        source = sources.create_source(
+            s, admin, name="逃逸", connector="file", table="people", options={"path": "../x.csv"}
+        )
+        job_id = jobs.submit_pull(s, admin, source).id
+    failed = job_of(db, job_id)
+    assert (failed.status, failed.error_key) == ("failed", "ingest.invalid_source")
+
+
+def test_scheduler_actor_is_the_system():
+    assert isinstance(sources.SCHEDULER, Actor) and sources.SCHEDULER.kind == "system"
