@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from longshu import events
 from longshu.actor import Actor
 from longshu.db import utcnow
-from longshu.lake import checksum, drift
+from longshu.lake import checksum, drift, profile
 from longshu.lake.errors import (
     ChecksumMismatch,
     DuplicateKeys,
@@ -243,7 +243,8 @@ def write_version(
     missing = [c["name"] for c in old_schema if c["name"] not in incoming.names]
     load_id = load_id or uuid.uuid4().hex
     commit = CommitProperties(custom_metadata={"longshu.load_id": load_id, "longshu.mode": mode})
-    rows_written = _write(store, uri, delta, table, data, mode, key_columns, commit)
+    sampler = profile.Sampler()
+    rows_written = _write(store, uri, delta, table, data, mode, key_columns, commit, sampler)
     delta = DeltaTable(uri, storage_options=store.options or None)
     known = {e["path"]: e for e in previous.manifest} if previous else {}
     entries = checksum.manifest(store, uri, delta, known)
@@ -251,6 +252,9 @@ def write_version(
     if any(e["rows"] is None for e in entries):
         rows = delta.count()
     schema = drift.describe(arrow_schema(delta))
+    whole = mode == "snapshot" or previous is None  # the sample saw every row of the version
+    profiles = profile.describe(delta, sampler.distinct() if whole else None)
+    schema = [c | {"profile": profiles.get(c["name"])} for c in schema]
     change = drift.compare(old_schema, schema) if previous else drift.Drift()
     blocked = change.breaking
     facts = change.as_dict()
@@ -392,12 +396,13 @@ def _write(
     mode: str,
     key_columns: list[str] | tuple[str, ...] | None,
     commit: CommitProperties,
+    sampler: profile.Sampler | None = None,
 ) -> int:
     try:
         if delta is not None and mode == "upsert":
             return _upsert(delta, table, data, key_columns, commit)
         replace = delta is None or mode == "snapshot"
-        counted = _Counter(data)
+        counted = _Counter(data, sampler)
         write_deltalake(
             uri,
             counted.reader(),
@@ -445,11 +450,14 @@ def _upsert(
 
 
 class _Counter:
-    """Count rows as they stream into the writer."""
+    """Count (and sample, for the profile) rows as they stream into the writer."""
 
-    def __init__(self, data: pa.Table | pa.RecordBatchReader) -> None:
+    def __init__(
+        self, data: pa.Table | pa.RecordBatchReader, sampler: profile.Sampler | None = None
+    ) -> None:
         self.data = data
         self.rows = 0
+        self.sampler = sampler
 
     def reader(self) -> pa.RecordBatchReader:
         source = self.data.to_reader() if isinstance(self.data, pa.Table) else self.data
@@ -457,6 +465,8 @@ class _Counter:
         def batches():  # type: ignore[no-untyped-def]
             for batch in source:
                 self.rows += batch.num_rows
+                if self.sampler is not None:
+                    self.sampler.see(batch)
                 yield batch
 
         return pa.RecordBatchReader.from_batches(source.schema, batches())
