@@ -58,10 +58,10 @@ def test_the_lake_page_lists_versions_with_their_facts(manager, blocked, db):
 
 
 def test_accepting_a_blocked_version_makes_it_ready(manager, blocked, db):
-    refused = manager.post("/console/lake/%d/versions/2/accept" % blocked.id, data={})
+    refused = manager.post(f"/console/lake/{blocked.id}/versions/2/accept", data={})
     assert refused.status_code == 403  # no CSRF token
     done = manager.post(
-        "/console/lake/%d/versions/2/accept" % blocked.id, data={"csrf_token": csrf_of(manager)}
+        f"/console/lake/{blocked.id}/versions/2/accept", data={"csrf_token": csrf_of(manager)}
     )
     assert done.status_code == 303 and done.headers["location"] == "/console/lake"
     with db.session() as s:

@@ -5,16 +5,26 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
+import uuid
 
 import pytest
+import redis
+from huey import RedisHuey
 from sqlalchemy import func, select
 
-from longshu.actor import Actor
+from longshu.actor import SYSTEM, Actor
 from longshu.db import utcnow
 from longshu.errors import Forbidden
+from longshu.events import Event
 from longshu.ingest import jobs, sources
 from longshu.ingest.models import IngestJob, IngestSource
+from longshu.lake import tables
 from longshu.lake.models import LakeVersion
 
 CSV = "id,name,region_code\n1,张三,620102\n2,李四,620103\n3,王五,620202\n".encode()
@@ -334,3 +344,141 @@ def test_a_file_source_cannot_leave_the_drop_folder(db, target, admin, immediate
 
 def test_scheduler_actor_is_the_system():
     assert isinstance(sources.SCHEDULER, Actor) and sources.SCHEDULER.kind == "system"
+
+
+# --- a real worker, killed mid-load ---------------------------------------------------------
+
+REDIS_URL = os.environ.get("LONGSHU_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+SUBMIT = """
+import sys
+from longshu.actor import Actor
+from longshu.db import get_database
+from longshu.ingest import jobs
+actor = Actor(kind="user", id=2, name="dept", org_id=7, roles=frozenset({"dept_data_admin"}))
+with get_database().session() as s, open(sys.argv[1], "rb") as f:
+    job = jobs.submit_upload(s, actor, "people", f, "big.csv")
+print(job.id)
+"""
+
+
+@pytest.fixture
+def worker_env(db, var_dir, target):
+    client = redis.Redis.from_url(REDIS_URL)
+    client.ping()  # make test starts Redis; a missing server is a failure, not a skip
+    name = f"longshu_test_{uuid.uuid4().hex[:10]}"
+    env = {
+        **os.environ,
+        "LONGSHU_DATABASE_URL": db.url,
+        "LONGSHU_VAR_DIR": str(var_dir),
+        "LONGSHU_HUEY_BACKEND": "redis",
+        "LONGSHU_HUEY_NAME": name,
+        "LONGSHU_REDIS_URL": REDIS_URL,
+        "LONGSHU_AUTO_MIGRATE": "false",
+        "LONGSHU_INGEST_STALL_SECONDS": "3",
+        "LONGSHU_INGEST_RETRY_BASE_SECONDS": "1",
+        "LONGSHU_INGEST_HEARTBEAT_SECONDS": "0.5",
+    }
+    yield env, RedisHuey(name, url=REDIS_URL)
+    for key in client.scan_iter(f"*{name}*"):
+        client.delete(key)
+    client.close()
+
+
+def start_worker(env) -> subprocess.Popen:
+    command = ["huey.bin.huey_consumer", "longshu.worker.huey", "-w", "1", "-k", "thread"]
+    return subprocess.Popen(
+        [sys.executable, "-m", *command, "-d", "0.1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def big_csv(path, rows: int) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        f.write("id,name,region_code\n")
+        for start in range(1, rows + 1, 100_000):
+            f.write(
+                "".join(
+                    f"{i},居民{i},6201{i % 100:02d}\n"
+                    for i in range(start, min(rows, start + 99_999) + 1)
+                )
+            )
+
+
+def wait_for(condition, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_worker_killed_mid_load_leaves_no_version_and_the_retry_loads(
+    db, target, loader, worker_env, tmp_path
+):
+    env, queue = worker_env
+    with db.session() as s:  # version 1: what readers see before, during and after
+        jobs_first = jobs.submit_upload(s, loader, "people", io.BytesIO(CSV), "first.csv")
+        first_id = jobs_first.id
+        s.info.pop("longshu_ingest_jobs", None)
+    assert jobs.run(db, first_id) == "succeeded"
+    big = tmp_path / "big.csv"
+    big_csv(big, 1_000_000)
+
+    worker = start_worker(env)
+    try:
+        submitted = subprocess.run(
+            [sys.executable, "-c", SUBMIT, str(big)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert submitted.returncode == 0, submitted.stderr
+        job_id = int(submitted.stdout.strip())
+        # mid-load: the worker has streamed rows into the Delta writer
+        wait_for(
+            lambda: (queue.get(f"ingest-progress:{job_id}", peek=True) or [0])[0] > 0,
+            180,
+            "the load to stream rows",
+        )
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    killed = job_of(db, job_id)
+    assert (killed.status, killed.attempts, killed.version) == ("running", 1, None)
+    assert versions(db, target.id) == [1]  # nothing of the killed load is recorded
+
+    time.sleep(3.5)  # longer than the stall time: the job's worker is gone
+    worker = start_worker(env)  # a restarted worker requeues it, then runs it
+    try:
+        done = wait_for(
+            lambda: (j := job_of(db, job_id)).status in ("succeeded", "failed") and j,
+            300,
+            "the retried load",
+        )
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+    assert (done.status, done.attempts, done.version, done.rows) == ("succeeded", 2, 2, 1_000_000)
+    assert versions(db, target.id) == [1, 2]
+    types = event_types(db, job_id)
+    assert types.count("ingest.job_started") == 2
+    assert "ingest.job_retry_scheduled" in types and types[-1] == "ingest.job_succeeded"
+    with db.session() as s:
+        retry = s.scalars(
+            select(Event).where(
+                Event.type == "ingest.job_retry_scheduled", Event.subject_id == str(job_id)
+            )
+        ).one()
+    assert retry.payload["error"] == "ingest.worker_lost"
+    with db.session() as s:  # the version holds exactly the new load, nothing of the killed one
+        version = s.scalars(select(LakeVersion).where(LakeVersion.number == 2)).one()
+        assert version.rows == 1_000_000 and version.status == "ready"
+        assert tables.verify_version(s, SYSTEM, "people", 2).number == 2
