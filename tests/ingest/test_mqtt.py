@@ -11,15 +11,21 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 import uuid
 
 import paho.mqtt.client as paho
+import pyarrow as pa
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from sqlalchemy import select
 
 from longshu import lake
 from longshu.actor import Actor
+from longshu.errors import LongshuError
 from longshu.events import Event
 from longshu.ingest import mqtt
 from longshu.lake import tables
@@ -255,6 +261,76 @@ def test_collector_killed_before_acknowledging_loses_and_doubles_nothing(
     modes = [v.mode for v in versions(session)]
     assert modes[0] == "append" and "upsert" in modes[1:]
     assert collect(db, admin, stream, stop_after=2.0, idle_seconds=1.0).received == 0
+
+
+def take_session_over(client_id: str) -> None:
+    """Connect with the collector's client id: the broker drops the collector (session
+    takeover). Nothing is acknowledged here, so what reaches this client goes back."""
+    intruder = paho.Client(
+        CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5, manual_ack=True
+    )
+    properties = Properties(PacketTypes.CONNECT)
+    properties.SessionExpiryInterval = 120
+    intruder.connect(HOST, PORT, clean_start=False, properties=properties)
+    deadline = time.monotonic() + 5
+    while not intruder.is_connected() and time.monotonic() < deadline:
+        intruder.loop(0.05)
+    intruder.disconnect()
+    intruder.loop(0.05)
+
+
+def test_a_connection_lost_mid_run_is_reestablished(db, admin, stream, session):
+    open_session(db, admin, stream)
+    publish(stream["prefix"], [reading(i) for i in range(30)])
+    outcome = {}
+
+    def run() -> None:
+        outcome["report"] = collect(
+            db, admin, stream, batch_size=10, max_seconds=0.5, stop_after=20, idle_seconds=4
+        )
+
+    collector = threading.Thread(target=run)
+    collector.start()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        with db.session() as s:
+            if versions(s):
+                break
+        time.sleep(0.1)
+    take_session_over(stream["broker"].client_id)
+    publish(stream["prefix"], [reading(i) for i in range(30, 60)])
+    collector.join(40)
+
+    report = outcome["report"]
+    assert report.reconnects >= 1
+    assert lake_rows(session, admin) == {"n": 60, "k": 60}
+    assert collect(db, admin, stream, stop_after=2.0, idle_seconds=1.0).received == 0
+
+
+def test_a_failed_lake_write_leaves_the_batch_for_the_next_run(db, admin, stream, session):
+    at = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    texts = pa.table(
+        {"station": ["ws-0"], "ts": pa.array([at], pa.timestamp("us", tz="UTC")), "temp_c": ["冷"]}
+    )
+    with db.session() as s:  # the table holds temp_c as text: float readings cannot append
+        tables.write_version(s, admin, "weather_readings", texts)
+    open_session(db, admin, stream)
+    publish(stream["prefix"], [reading(i) for i in range(5)])
+
+    with pytest.raises(LongshuError) as failed:
+        collect(db, admin, stream)
+    assert failed.value.key == "lake.invalid_load"
+    with db.session() as s:
+        event = s.scalars(select(Event).where(Event.type == "ingest.load_failed")).one()
+        assert event.payload["error"] == "lake.invalid_load"
+        # a data manager retypes the column (a snapshot) and accepts the change
+        numbers = texts.set_column(2, "temp_c", pa.array([-3.5]))
+        blocked = tables.write_version(s, admin, "weather_readings", numbers)
+        tables.accept_version(s, admin, "weather_readings", blocked.number)
+
+    report = collect(db, admin, stream)  # the same five readings, delivered again
+    assert report.received == 5 and report.redelivered == 5 and report.landed == 5
+    assert lake_rows(session, admin) == {"n": 6, "k": 6}
 
 
 def test_the_same_reading_published_twice_in_a_run_lands_once(db, admin, stream, session):

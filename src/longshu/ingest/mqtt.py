@@ -93,6 +93,7 @@ DEAD_LETTER_MESSAGES = {
 class BrokerUnavailable(LongshuError):
     key = "ingest.mqtt.broker_unavailable"
     status = 503
+    transient = True  # worth another attempt later
     message = "The MQTT broker at {host}:{port} cannot be reached: {detail}"
 
 
@@ -387,7 +388,7 @@ class _Connection:
     def pump(self, timeout: float) -> bool:
         """Run the network for up to ``timeout`` seconds; False if the connection is lost."""
         code = self.client.loop(timeout=timeout)
-        return code == mqtt.MQTT_ERR_SUCCESS
+        return code == mqtt.MQTT_ERR_SUCCESS and self.connected
 
     def ack(self, messages: Iterable[_Message]) -> None:
         for message in messages:
