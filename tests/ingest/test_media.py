@@ -152,6 +152,36 @@ def avi(path: Path, width=32, height=24, frames=10, fps=5) -> Path:
     return path
 
 
+def mp4(path: Path, width=64, height=48, seconds=3) -> Path:
+    """An MP4 with a movie header and one video track header (no samples)."""
+
+    def box(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", 8 + len(body)) + kind + body
+
+    matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    created = 3_847_000_000  # seconds since 1904: 2025-11-27 UTC
+    mvhd = box(
+        b"mvhd",
+        struct.pack(">B3xIIII", 0, created, created, 1000, seconds * 1000)
+        + struct.pack(">IH10x", 0x10000, 0x100)
+        + matrix
+        + bytes(24)
+        + struct.pack(">I", 2),
+    )
+    tkhd = box(
+        b"tkhd",
+        struct.pack(">B3sIII4xI8xHHH2x", 0, b"\x00\x00\x07", 0, 0, 1, seconds * 1000, 0, 0, 0)
+        + matrix
+        + struct.pack(">II", width << 16, height << 16),
+    )
+    mdhd = box(b"mdhd", struct.pack(">B3xIIIIHH", 0, 0, 0, 1000, seconds * 1000, 0x55C4, 0))
+    hdlr = box(b"hdlr", struct.pack(">B3xI4s12x", 0, 0, b"vide") + b"VideoHandler\x00")
+    movie = box(b"moov", mvhd + box(b"trak", tkhd + box(b"mdia", mdhd + hdlr)))
+    kind = box(b"ftyp", b"isom" + struct.pack(">I", 512) + b"isomiso2mp41")
+    path.write_bytes(kind + movie + box(b"mdat", b""))
+    return path
+
+
 def png_header_only(path: Path, width: int, height: int) -> Path:
     """A PNG that claims ``width`` × ``height`` pixels in a few dozen bytes (a bomb's header)."""
 
@@ -186,11 +216,12 @@ def test_a_multimodal_collection_with_its_metadata(archive, session, admin, tmp_
         png(tmp_path / "map.png"),
         wav(tmp_path / "guide.wav"),
         avi(tmp_path / "dunes.avi"),
+        mp4(tmp_path / "crescent.mp4"),
     ]
     result = media.load_collection(session, admin, "mogao_archive", files)
     session.commit()
 
-    assert result.version == 1 and result.refused == [] and len(result.stored) == 6
+    assert result.version == 1 and result.refused == [] and len(result.stored) == 7
     rows = rows_of(session, admin)
     report = rows["report.pdf"]
     assert (report["kind"], report["media_type"], report["pages"]) == (
@@ -225,9 +256,19 @@ def test_a_multimodal_collection_with_its_metadata(archive, session, admin, tmp_
     assert (video["kind"], video["media_type"]) == ("video", "video/x-msvideo")
     assert (video["width"], video["height"], video["duration_seconds"]) == (32, 24, 2.0)
     assert video["frame_rate"] == 5.0
-    assert session.scalar(select(func.count()).select_from(LakeObject)) == 6
+    clip = rows["crescent.mp4"]
+    assert (clip["media_type"], clip["width"], clip["height"], clip["duration_seconds"]) == (
+        "video/mp4",
+        64,
+        48,
+        3.0,
+    )
+    assert clip["created_at"] == dt.datetime(1904, 1, 1, tzinfo=dt.UTC) + dt.timedelta(
+        seconds=3_847_000_000
+    )
+    assert session.scalar(select(func.count()).select_from(LakeObject)) == 7
     finished = session.scalars(select(Event).where(Event.type == "ingest.load_finished")).one()
-    assert finished.payload["rows"] == 6 and finished.payload["details"]["files"] == 6
+    assert finished.payload["rows"] == 7 and finished.payload["details"]["files"] == 7
 
 
 def test_objects_are_stored_once_and_read_back_through_a_grant(archive, session, admin, tmp_path):

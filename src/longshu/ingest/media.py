@@ -496,7 +496,13 @@ def _video(path: Path, name: str, type_: str, _max_pixels: int) -> dict[str, Any
         return metadata.get(key) if metadata.has(key) else None
 
     duration = value("duration")
+    created = value("creation_date")  # container times are UTC; 1904/1970 means "not set"
+    if isinstance(created, dt.datetime) and created.year > 1970:
+        created = created if created.tzinfo else created.replace(tzinfo=dt.UTC)
+    else:
+        created = None
     return {
+        "created_at": _utc(created),
         "duration_seconds": _number(duration.total_seconds()) if duration else None,
         "width": _whole(value("width")),
         "height": _whole(value("height")),

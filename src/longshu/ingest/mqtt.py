@@ -1,5 +1,6 @@
 """IoT streams over MQTT (物联网自动采集): sensor readings — weather stations, water meters —
-landed in the lake in micro-batches, each batch an appended version of one table.
+landed in the lake in micro-batches, each batch an appended version of one table, loaded
+through ``ingest.load_source`` (so each batch also has ``ingest.load_started`` / ``…_finished``).
 
     report = mqtt.collect(db.sessionmaker, SYSTEM, "weather_readings",
                           ["gansu/weather/+/reading"],
