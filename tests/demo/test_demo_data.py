@@ -12,7 +12,7 @@ from longshu import ids
 from longshu.actor import SYSTEM
 from longshu.catalog import subscriber  # noqa: F401 — registers the catalog's handlers
 from longshu.catalog.models import Resource
-from longshu.demo import lake_data
+from longshu.demo import daily_data, lake_data
 from longshu.demo.files import file_sm3
 from longshu.demo.lake_load import FUSED, TABLES, Plan, load_demo_lake, write_file
 from longshu.demo.synthetic import ResidentIds, credit_codes, gansu_places
@@ -41,9 +41,7 @@ def test_the_same_seed_gives_the_same_files(tmp_path):
     first = _write_all(tmp_path / "a", seed=7)
     assert _write_all(tmp_path / "b", seed=7) == first  # SM3 of every file, byte for byte
     other = _write_all(tmp_path / "c", seed=8)
-    assert all(
-        other[name] != digest for name, digest in first.items() if "agricultural" not in name
-    )
+    assert all(other[name] != digest for name, digest in first.items())
 
 
 def test_every_resident_id_is_valid_and_unique():
@@ -131,7 +129,7 @@ def test_demo_lake_loads_through_the_connectors_once(db, orgs, tmp_path):
     with db.session() as s:
         versions = _versions(s)
         days = (lake_data.LAST_DAY - lake_data.FIRST_DAY).days + 1
-        spots = len(lake_data.SCENIC_SPOTS)
+        spots = len(daily_data.SCENIC_SPOTS)
         assert versions["population"] == [(1, ROWS)]
         assert versions["legal_persons"] == [(1, 2_000)]
         assert versions["credit_records"] == [(1, 200)]
@@ -167,6 +165,14 @@ def test_another_population_size_is_a_new_version(db, orgs, tmp_path):
     with db.session() as s:
         report = load_demo_lake(s, SYSTEM, orgs, rows=ROWS + 500, folder=tmp_path)
     assert [(t, v, n) for t, v, n, _ in report.loaded] == [("population", 2, ROWS + 500)]
+    with db.session() as s:
+        report = load_demo_lake(s, SYSTEM, orgs, rows=30_000, folder=tmp_path)
+    assert [(t, v, n) for t, v, n, _ in report.loaded] == [
+        ("population", 3, 30_000),
+        ("legal_persons", 2, 3_000),
+        ("credit_records", 2, 300),
+        ("e_licences", 2, 1_500),
+    ]
 
 
 def test_the_fused_resource_page_shows_its_lineage(db, orgs, tmp_path, client):

@@ -25,6 +25,7 @@ from longshu.catalog import lifecycle, service
 from longshu.catalog.models import Resource
 from longshu.catalog.rules import FieldData, ResourceData
 from longshu.config import get_settings
+from longshu.demo import daily_data as daily
 from longshu.demo import lake_data as data
 from longshu.demo.files import write_parquet, write_text_table
 from longshu.ingest.service import load_file
@@ -49,7 +50,13 @@ class DemoFile:
 
     def name(self, plan: Plan) -> str:
         extension = {"csv": "csv", "tsv": "tsv", "parquet": "parquet"}[self.format]
-        size = f"_{plan.rows}" if self.stem == "population" else ""
+        # the registers' files are named by their size: another --rows is another version
+        size = {
+            "population": f"_{plan.rows}",
+            "legal_persons": f"_{plan.firms}",
+            "credit_records": f"_{plan.firms}",
+            "e_licences": f"_{plan.firms}",
+        }.get(self.stem, "")
         return f"{self.stem}{size}_{plan.seed}.{extension}"
 
 
@@ -109,25 +116,25 @@ TABLES = (
                  lambda plan: data.e_licences(plan.legal_persons, plan.seed)),
     )),
     DemoTable("scenic_visitors", "景区每日客流", "culture_tourism", "景区实时客流",
-              ("rq", "jqmc"), _two_versions("scenic_visitors", "csv", "gbk", data.scenic_visitors)),
+              ("rq", "jqmc"), _two_versions("scenic_visitors", "csv", "gbk", daily.scenic_visitors)),
     DemoTable("weather_warnings", "气象灾害预警信号", "weather", "气象灾害预警信号", ("yjbh",),
-              _two_versions("weather_warnings", "csv", "utf-8", data.weather_warnings)),
+              _two_versions("weather_warnings", "csv", "utf-8", daily.weather_warnings)),
     DemoTable("road_status", "高速公路与国道每日路况", "transport", "高速公路实时路况",
-              ("ldbm", "rq"), _two_versions("road_status", "tsv", "utf-8", data.road_status)),
+              ("ldbm", "rq"), _two_versions("road_status", "tsv", "utf-8", daily.road_status)),
     DemoTable("hospital_visits", "诊疗人次统计", "health", "全民健康信息平台诊疗人次统计",
               ("tjrq", "xzqhdm"), (
         DemoFile("hospital_visits", "csv", "gbk", "snapshot",
-                 _daily(data.hospital_visits, data.FIRST_DAY, data.LAST_DAY)),
+                 _daily(daily.hospital_visits, data.FIRST_DAY, data.LAST_DAY)),
     )),
     DemoTable("agricultural_output", "特色农产品产量", "agriculture", "农产品批发市场价格",
               ("nf", "cpmc"), (
         DemoFile("agricultural_output", "csv", "gbk", "snapshot",
-                 lambda plan: data.agricultural_output(plan.seed)),
+                 lambda plan: daily.agricultural_output(plan.seed)),
     )),
     DemoTable("transit_flows", "城市公交线路客流", "transport", "公交线路与站点",
               ("rq", "xzqhdm", "xlmc"), (
         DemoFile("transit_flows", "parquet", "", "snapshot",
-                 _daily(data.transit_flows, data.FIRST_DAY, data.LAST_DAY)),
+                 _daily(daily.transit_flows, data.FIRST_DAY, data.LAST_DAY)),
     )),
 )  # fmt: skip
 

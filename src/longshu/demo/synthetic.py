@@ -184,6 +184,16 @@ class Pools:
         return pc.binary_join_element_wise(prefixes, street, number, pa.scalar("号"), "")
 
 
+def table_rng(seed: int, table: str) -> np.random.Generator:
+    """The generator of one table for a seed (tables draw independently of each other)."""
+    return np.random.default_rng([seed, sum(ord(c) * 31**i for i, c in enumerate(table)) % 2**32])
+
+
+def day_range(first: dt.date, last: dt.date) -> np.ndarray:
+    """Every day from ``first`` to ``last`` (inclusive) as ``datetime64[D]``."""
+    return np.arange(np.datetime64(first, "D"), np.datetime64(last, "D") + 1)
+
+
 def pick(
     values: list[str], rng: np.random.Generator, n: int, p: list[float] | None = None
 ) -> pa.Array:
