@@ -1,22 +1,38 @@
-"""Column names and types shared by the connectors: names made into lake identifiers, and
-text values typed (integers, exact decimals, dates, timestamps, text) by looking at every
-value of a column, so that the second pass can never meet a value it cannot convert."""
+"""Column names and types shared by the connectors.
+
+Names: header values made into lake identifiers (any script; other characters become '_').
+Types of text columns (CSV): every value of a column is looked at, batch by batch and
+vectorised, and the column settles on the narrowest type that holds them all — int64 →
+decimal128 → text, date → timestamp → text — so converting can never meet a value it cannot
+convert. Codes with leading zeros (身份证号, postcodes, 0931…) and numbers over 15 digits stay
+text. Timestamps without a zone stay wall-clock times (timestamp without time zone)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 _NOT_WORD = re.compile(r"[^\w]+")
-_INT = re.compile(r"^[+-]?(0|[1-9]\d{0,14})$")  # no leading zeros (codes stay text), ≤ 15 digits
+INT_PATTERN = r"^[+-]?(0|[1-9]\d{0,14})$"  # no leading zeros (codes stay text), ≤ 15 digits
+NUMBER_PATTERN = r"^[+-]?(0|[1-9]\d*)(\.\d+)?$"
+_INT = re.compile(INT_PATTERN)
 _DEC = re.compile(r"^[+-]?(0|[1-9]\d*)\.(\d+)$")
 _DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
 _STAMP = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
-NULLS = {""}
+# strptime formats tried when Arrow's ISO-8601 cast refuses a value (slashes, 1-digit parts)
+DATE_FORMATS = ("%Y/%m/%d", "%Y-%m-%d")
+# Arrow scalars made once: a Python literal in a compute call is converted on every call
+_EMPTY = pa.scalar("", pa.string())
+_NULL_TEXT = pa.scalar(None, pa.string())
+_ZERO = pa.scalar(0, pa.int32())
+_ONE = pa.scalar(1, pa.int32())
+_TEN = pa.scalar(10, pa.int32())
+_DASH = pa.scalar("-", pa.string())
+STAMP_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
 
 
 def column_names(raw: list[Any]) -> list[str]:
@@ -37,19 +53,37 @@ def column_names(raw: list[Any]) -> list[str]:
     return names
 
 
+def value_kind(value: str) -> str:
+    """What one text value reads as: int, decimal, date, timestamp or string."""
+    if _INT.match(value):
+        return "int"
+    if _DEC.match(value):
+        return "decimal"
+    if _DATE.match(value) and _date(value) is not None:
+        return "date"
+    if _STAMP.match(value) and _stamp(value) is not None:
+        return "timestamp"
+    return "string"
+
+
 class TextColumn:
-    """Watches every text value of one column and settles on the narrowest type that holds
-    them all: int64 → decimal128 → text, date → timestamp → text."""
+    """Watches every value of one text column (Arrow string batches, "" is empty) and
+    settles on the narrowest type that holds them all."""
 
     def __init__(self) -> None:
         self.kind: str | None = None  # None until a non-empty value is seen
         self.scale = 0
         self.digits = 0
+        self.iso = True  # every date/time value is ISO-8601 (Arrow's fast cast reads it)
 
-    def see(self, value: str) -> None:
-        if value in NULLS or self.kind == "string":
+    def see(self, values: pa.Array) -> None:
+        if self.kind == "string":
             return
-        kind = self._kind(value)
+        empty = pc.equal(values, _EMPTY)
+        present = values.filter(pc.invert(empty)) if empty.true_count else values
+        if len(present) == 0:
+            return
+        kind = self._batch_kind(present)
         if self.kind is None or self.kind == kind:
             self.kind = kind
         elif {self.kind, kind} == {"int", "decimal"}:
@@ -58,42 +92,91 @@ class TextColumn:
             self.kind = "timestamp"
         else:
             self.kind = "string"
-        if self.kind == "decimal":
-            m = _DEC.match(value)
-            scale = len(m.group(2)) if m else 0
-            whole = len(value.lstrip("+-").split(".")[0])
-            self.scale = max(self.scale, scale)
-            self.digits = max(self.digits, whole)
-            if self.digits + self.scale > 38:
-                self.kind = "string"
+        if self.kind == "decimal" and self.digits + self.scale > 38:
+            self.kind = "string"
 
-    @staticmethod
-    def _kind(value: str) -> str:
-        if _INT.match(value):
-            return "int"
-        if _DEC.match(value):
-            return "decimal"
-        if _DATE.match(value) and _date(value) is not None:
-            return "date"
-        if _STAMP.match(value) and _stamp(value) is not None:
-            return "timestamp"
+    def _batch_kind(self, present: pa.Array) -> str:
+        first = value_kind(present[0].as_py())
+        if first in ("int", "decimal"):
+            return self._number_kind(present)
+        if first in ("date", "timestamp"):
+            return self._time_kind(present)
         return "string"
+
+    def _number_kind(self, present: pa.Array) -> str:
+        lengths = pc.binary_length(present)
+        longest = pc.max(lengths).as_py()
+        if self.kind != "decimal" and longest <= 15:  # fast path: Arrow's cast, zero rule
+            try:
+                pc.cast(present, pa.int64())
+            except pa.ArrowInvalid:
+                pass
+            else:
+                zero = pc.and_(pc.starts_with(present, "0"), pc.greater(lengths, _ONE))
+                if not zero.true_count:
+                    self.digits = max(self.digits, longest)
+                    return "int"
+        if pc.match_substring_regex(present, NUMBER_PATTERN).false_count:
+            return "string"
+        dot = pc.find_substring(present, ".")
+        if pc.max(dot).as_py() < 0:  # whole numbers only
+            if not pc.match_substring_regex(present, INT_PATTERN).false_count:
+                self.digits = max(self.digits, longest)
+                return "int"
+            return "string"  # over 15 digits: an identifier, not a quantity
+        signed = pc.cast(pc.starts_with(present, "-"), pa.int32()) + pc.cast(
+            pc.starts_with(present, "+"), pa.int32()
+        )
+        whole = pc.subtract(pc.if_else(pc.less(dot, _ZERO), lengths, dot), signed)
+        scale = pc.if_else(pc.less(dot, _ZERO), _ZERO, pc.subtract(pc.subtract(lengths, dot), _ONE))
+        self.digits = max(self.digits, pc.max(whole).as_py())
+        self.scale = max(self.scale, pc.max(scale).as_py())
+        return "decimal"
+
+    def _time_kind(self, present: pa.Array) -> str:
+        try:
+            pc.cast(present, pa.timestamp("s"))
+        except pa.ArrowInvalid:
+            parsed = _strptime(present, STAMP_FORMATS + DATE_FORMATS)
+            if parsed.null_count:
+                return "string"
+            self.iso = False
+        else:
+            dash = pc.equal(pc.utf8_slice_codeunits(present, 4, 5), _DASH)
+            if dash.false_count:
+                return "string"  # Arrow's cast also reads a few forms we do not (e.g. offsets)
+        short = not pc.greater(pc.binary_length(present), _TEN).true_count
+        return "date" if short else "timestamp"
 
     def arrow_type(self) -> pa.DataType:
         return {
             "int": pa.int64(),
-            "decimal": pa.decimal128(max(self.digits + self.scale, 1), self.scale),
+            # 18 or 38 digits, so later loads of the same column keep its type
+            "decimal": pa.decimal128(18 if self.digits + self.scale <= 18 else 38, self.scale),
             "date": pa.date32(),
             "timestamp": pa.timestamp("s"),
         }.get(self.kind or "string", pa.string())
 
-    def convert(self, values: list[str]) -> pa.Array:
+    def convert(self, values: pa.Array) -> pa.Array:
+        """The batch's values in the settled type ("" becomes null)."""
         kind = self.kind or "string"
-        typ = self.arrow_type()
+        empty = pc.equal(values, _EMPTY)
+        nulled = pc.if_else(empty, _NULL_TEXT, values)
         if kind == "string":
-            return pa.array([None if v in NULLS else v for v in values], pa.string())
-        parse = {"int": int, "decimal": Decimal, "date": _date, "timestamp": _stamp}[kind]
-        return pa.array([None if v in NULLS else parse(v) for v in values], typ)
+            return nulled if empty.true_count else values
+        if kind in ("int", "decimal"):
+            return pc.cast(nulled, self.arrow_type())
+        if self.iso:
+            stamps = pc.cast(nulled, pa.timestamp("s"))
+        else:
+            stamps = _strptime(nulled, STAMP_FORMATS + DATE_FORMATS)
+        return stamps.cast(pa.date32()) if kind == "date" else stamps
+
+
+def _strptime(values: pa.Array, formats: tuple[str, ...]) -> pa.Array:
+    """Each value parsed by the first format that reads it (null when none does)."""
+    parsed = [pc.strptime(values, format=f, unit="s", error_is_null=True) for f in formats]
+    return pc.coalesce(*parsed)
 
 
 def _date(value: str) -> dt.date | None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from longshu.errors import InvalidInput, NotFound
@@ -15,6 +16,8 @@ ROW_MESSAGES = {
     "nested_list": "field {field} holds a list; lists cannot be loaded as a column",
     "name_clash": "flattened field {field} clashes with another field of the same name",
     "field_too_long": "field {field} is longer than {limit} characters",
+    "row_too_long": "is longer than {limit} bytes (a field this long cannot be loaded)",
+    "unparsable": "cannot be parsed: {detail}",
 }
 
 
@@ -50,19 +53,49 @@ class UnknownEncoding(IngestError):
     message = "The file {name} is not UTF-8, GBK or GB18030 text: bytes that none of them can decode at line {line}, byte {offset}."
 
 
+@dataclass(frozen=True)
+class RowProblem:
+    """One malformed row: its number in the file, and why (a ``ROW_MESSAGES`` key)."""
+
+    row: int
+    reason: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def message(self, gettext: Any = None) -> str:
+        template = ROW_MESSAGES.get(self.reason, self.reason)
+        text = gettext(template) if gettext else template
+        try:
+            return text.format(**self.params)
+        except (KeyError, IndexError):
+            return text
+
+
 class MalformedRows(IngestError):
     key = "ingest.malformed_rows"
     message = (
         "{count} rows of {name} are malformed, so nothing was loaded. First: row {row} {reason}."
     )
 
-    def __init__(self, name: str, problems: list[tuple[int, str]], count: int) -> None:
-        self.problems = problems  # (row number, English reason), at most REPORT_LIMIT
-        row, reason = problems[0]
-        super().__init__(name=name, count=count, row=row, reason=reason)
+    def __init__(self, name: str, problems: list[RowProblem | tuple[int, str]], count: int) -> None:
+        # at most REPORT_LIMIT, in file order; ``count`` counts all
+        self.problems = [p if isinstance(p, RowProblem) else RowProblem(*p) for p in problems]
+        first = self.problems[0]
+        super().__init__(name=name, count=count, row=first.row, reason=first.message())
 
-    def report(self) -> list[dict[str, Any]]:
-        return [{"row": row, "reason": reason} for row, reason in self.problems]
+    def render(self, gettext: Any = None) -> str:
+        if gettext is not None and getattr(self, "problems", None):
+            params = self.params | {"reason": self.problems[0].message(gettext)}
+            try:
+                return gettext(self.message).format(**params)
+            except (KeyError, IndexError):
+                return gettext(self.message)
+        return super().render(gettext)
+
+    def report(self, gettext: Any = None) -> list[dict[str, Any]]:
+        """Every kept problem: ``{"row", "reason" (key), "message"}``."""
+        return [
+            {"row": p.row, "reason": p.reason, "message": p.message(gettext)} for p in self.problems
+        ]
 
 
 class SheetNotFound(IngestError):
@@ -87,6 +120,14 @@ class InvalidWorkbook(IngestError):
     message = "The file {name} is not a readable xlsx workbook: {detail}"
 
 
+class ZipBomb(IngestError):
+    key = "ingest.zip_bomb"
+    message = (
+        "The workbook {name} is refused as a possible zip bomb: its part {part} would expand "
+        "from {packed} to {size} bytes ({ratio} to one)."
+    )
+
+
 class InvalidJson(IngestError):
     key = "ingest.invalid_json"
     message = "The file {name} is not valid JSON at line {line}, column {column}: {detail}"
@@ -105,3 +146,8 @@ class InvalidParquet(IngestError):
 class InvalidOption(IngestError):
     key = "ingest.invalid_option"
     message = "The load option {option} is not valid: {detail}"
+
+
+class AmbiguousResource(IngestError):
+    key = "ingest.ambiguous_resource"
+    message = "Resource {resource} is held in several lake tables ({tables}); name the table."

@@ -12,11 +12,11 @@ import pyarrow as pa
 from longshu.ingest.columns import column_names, value_column
 from longshu.ingest.csvfile import detect_encoding
 from longshu.ingest.errors import (
-    ROW_MESSAGES,
     EmptyFile,
     InvalidJson,
     MalformedRows,
     NotRecords,
+    RowProblem,
 )
 from longshu.ingest.source import REPORT_LIMIT, Source, check_file
 
@@ -45,7 +45,7 @@ def read_ndjson(path: Path, options: dict[str, Any]) -> Source:
     check_file(path, "ndjson", options)
     encoding = detect_encoding(path)
     items: list[tuple[int, Any]] = []
-    problems: list[tuple[int, str]] = []
+    problems: list[RowProblem] = []
     count = 0
     with path.open(encoding=encoding) as f:
         for number, line in enumerate(f, start=1):
@@ -56,7 +56,7 @@ def read_ndjson(path: Path, options: dict[str, Any]) -> Source:
             except json.JSONDecodeError as error:
                 count += 1
                 if len(problems) < REPORT_LIMIT:
-                    problems.append((number, ROW_MESSAGES["bad_json"].format(detail=error.msg)))
+                    problems.append(RowProblem(number, "bad_json", {"detail": error.msg}))
     if count:
         raise MalformedRows(path.name, problems, count)
     return _records(path, items, "ndjson", encoding)
@@ -65,21 +65,21 @@ def read_ndjson(path: Path, options: dict[str, Any]) -> Source:
 def _records(path: Path, items: list[tuple[int, Any]], fmt: str, encoding: str) -> Source:
     if not items:
         raise EmptyFile(name=path.name)
-    problems: list[tuple[int, str]] = []
+    problems: list[RowProblem] = []
     count = 0
     flat_rows: list[dict[str, Any]] = []
     keys: dict[str, None] = {}
     for number, item in items:
-        reason = None
+        reason: RowProblem | None = None
         if not isinstance(item, dict):
-            reason = ROW_MESSAGES["not_object"]
+            reason = RowProblem(number, "not_object")
         else:
             flat: dict[str, Any] = {}
-            reason = _flatten(item, "", flat)
+            reason = _flatten(item, "", flat, number)
         if reason:
             count += 1
             if len(problems) < REPORT_LIMIT:
-                problems.append((number, reason))
+                problems.append(reason)
             continue
         flat_rows.append(flat)
         keys.update(dict.fromkeys(flat))
@@ -92,17 +92,19 @@ def _records(path: Path, items: list[tuple[int, Any]], fmt: str, encoding: str) 
     return Source(data=table, rows=table.num_rows, format=fmt, details={"encoding": encoding})
 
 
-def _flatten(obj: dict[str, Any], prefix: str, out: dict[str, Any]) -> str | None:
+def _flatten(
+    obj: dict[str, Any], prefix: str, out: dict[str, Any], number: int
+) -> RowProblem | None:
     for key, value in obj.items():
         name = f"{prefix}_{key}" if prefix else str(key)
         if isinstance(value, dict):
-            reason = _flatten(value, name, out)
+            reason = _flatten(value, name, out, number)
             if reason:
                 return reason
         elif isinstance(value, list):
-            return ROW_MESSAGES["nested_list"].format(field=name)
+            return RowProblem(number, "nested_list", {"field": name})
         elif name in out:
-            return ROW_MESSAGES["name_clash"].format(field=name)
+            return RowProblem(number, "name_clash", {"field": name})
         else:
             out[name] = value
     return None

@@ -23,12 +23,18 @@ from longshu import events
 from longshu.actor import Actor
 from longshu.errors import LongshuError
 from longshu.ingest.csvfile import read_csv
-from longshu.ingest.errors import MalformedRows, SourceNotFound, UnknownFormat
+from longshu.ingest.errors import (
+    AmbiguousResource,
+    MalformedRows,
+    SourceNotFound,
+    UnknownFormat,
+)
 from longshu.ingest.jsonfile import read_json, read_ndjson
 from longshu.ingest.parquetfile import read_parquet
 from longshu.ingest.source import Source
 from longshu.ingest.xlsx import read_xlsx
 from longshu.lake import tables
+from longshu.lake.errors import TableNotFound
 from longshu.lake.models import LakeTable
 from longshu.security import access
 
@@ -76,6 +82,21 @@ class LoadResult:
     format: str
     load_id: str
     details: dict[str, Any] = field(default_factory=dict)
+
+
+def target_table(session: Session, ref: str) -> LakeTable:
+    """The lake table a load goes to: by table name, else by the catalog resource's code
+    (or id) when exactly one table holds that resource."""
+    try:
+        return tables.get_table(session, ref)
+    except TableNotFound:
+        found = tables.tables_for_resource(session, int(ref) if ref.isdigit() else ref)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            names = ", ".join(t.name for t in found)
+            raise AmbiguousResource(resource=ref[:80], tables=names) from None
+        raise
 
 
 def detect_format(path: Path) -> str:
@@ -202,7 +223,8 @@ def load_source(
             savepoint.rollback()
         extra: dict[str, Any] = {}
         if isinstance(error, MalformedRows):
-            extra = {"bad_rows": error.params["count"], "first_rows": error.report()[:10]}
+            first = [{"row": p["row"], "reason": p["reason"]} for p in error.report()[:10]]
+            extra = {"bad_rows": error.params["count"], "first_rows": first}
         events.emit(
             session,
             LOAD_FAILED,

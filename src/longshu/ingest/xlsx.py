@@ -1,6 +1,9 @@
 """Excel xlsx through openpyxl: one sheet (by name or 1-based index), a header row, and the
 rows below it. Refused: merged cells from the header down, formulas without a saved value,
-files over the size limit or whose parts unzip to more than ``max_unzipped_bytes``."""
+files over the size limit, and zip bombs — checked from the zip's directory before any part
+is expanded: parts that unzip to more than ``max_unzipped_bytes`` in all, a part packed more
+tightly than ``MAX_RATIO`` to one, or too many parts. (Python's zipfile never expands a part
+beyond the size its directory declares, so a lying directory only makes the read fail.)"""
 
 from __future__ import annotations
 
@@ -19,27 +22,28 @@ from longshu.ingest.errors import (
     InvalidWorkbook,
     MergedCells,
     SheetNotFound,
+    ZipBomb,
 )
 from longshu.ingest.source import MB, Source, check_file
 
 DEFAULT_MAX_UNZIPPED = 500 * MB
+# Real sheets' XML packs 5–30 to one; a bomb of repeated bytes packs ~1000 to one (DEFLATE's
+# limit). Parts under RATIO_FLOOR are never refused for their ratio.
+MAX_RATIO = 200
+RATIO_FLOOR = MB
+MAX_PARTS = 10_000
 
 
 def read_xlsx(path: Path, options: dict[str, Any]) -> Source:
     import openpyxl
 
     check_file(path, "xlsx", options)
-    limit = options.get("max_unzipped_bytes", DEFAULT_MAX_UNZIPPED)
-    try:
-        with zipfile.ZipFile(path) as archive:
-            unzipped = sum(i.file_size for i in archive.infolist())
-    except (zipfile.BadZipFile, OSError) as error:
-        raise InvalidWorkbook(name=path.name, detail=str(error)[:200]) from None
-    if unzipped > limit:
-        raise FileTooLarge(name=path.name, size=unzipped, limit=limit, format="xlsx (unzipped)")
+    _check_package(path, options.get("max_unzipped_bytes", DEFAULT_MAX_UNZIPPED))
     try:
         formulas = openpyxl.load_workbook(path, data_only=False)
         values = openpyxl.load_workbook(path, data_only=True)
+    except MemoryError:
+        raise
     except Exception as error:  # openpyxl raises many kinds on a corrupt file
         raise InvalidWorkbook(name=path.name, detail=str(error)[:200]) from None
     sheet = options.get("sheet", 1)
@@ -84,3 +88,29 @@ def read_xlsx(path: Path, options: dict[str, Any]) -> Source:
         format="xlsx",
         details={"sheet": title, "header_row": header_row},
     )
+
+
+def _check_package(path: Path, limit: int) -> None:
+    """Refuse a zip bomb from the zip's directory alone, before anything is expanded."""
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
+        raise InvalidOption(option="max_unzipped_bytes", detail="a positive number of bytes")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise InvalidWorkbook(name=path.name, detail=str(error)[:200]) from None
+    if len(parts) > MAX_PARTS:
+        raise InvalidWorkbook(name=path.name, detail=f"{len(parts)} parts")
+    for part in parts:
+        packed = max(part.compress_size, 1)
+        if part.file_size > RATIO_FLOOR and part.file_size > MAX_RATIO * packed:
+            raise ZipBomb(
+                name=path.name,
+                part=part.filename[:100],
+                size=part.file_size,
+                packed=part.compress_size,
+                ratio=part.file_size // packed,
+            )
+    unzipped = sum(p.file_size for p in parts)
+    if unzipped > limit:
+        raise FileTooLarge(name=path.name, size=unzipped, limit=limit, format="xlsx (unzipped)")
