@@ -462,8 +462,8 @@ def collect(
     event, committed before its messages are acknowledged. The run ends after
     ``stop_after`` seconds, after ``max_messages`` messages, or after ``idle_seconds``
     without one — whichever comes first — and lands what it holds before it returns. A
-    lost connection is re-established until ``stop_after``; messages not yet landed are
-    redelivered by the broker. A failing lake write raises, leaving its messages
+    lost connection is re-established until ``stop_after`` (then ``BrokerUnavailable``);
+    messages not yet landed are redelivered by the broker. A failing lake write raises, leaving its messages
     unacknowledged for the next run. ``on_progress(report)`` is called after each batch is
     committed and before its messages are acknowledged."""
     fields = parse_schema(schema)
@@ -541,15 +541,22 @@ def collect(
 
 
 def _reconnect(connection: _Connection, deadline: float, report: CollectReport) -> None:
+    """Connect again, with backoff, until the run's deadline; then give up with the last
+    error (the jobs worker retries a ``BrokerUnavailable`` later)."""
     pause = 0.5
+    failure: LongshuError = BrokerUnavailable(
+        host=connection.broker.host, port=connection.broker.port, detail="connection lost"
+    )
     while time.monotonic() < deadline:
         try:
             connection.open(timeout=max(0.5, min(5.0, deadline - time.monotonic())))
             report.reconnects += 1
             return
-        except (BrokerUnavailable, BrokerRefused):
+        except (BrokerUnavailable, BrokerRefused) as error:
+            failure = error
             time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
             pause = min(pause * 2, 10.0)
+    raise failure
 
 
 class _Collector:
