@@ -83,7 +83,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.auto_migrate:
             migrate(get_database())
-        yield
+        from longshu.jobs import start_embedded_worker
+
+        worker = start_embedded_worker(settings)
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=30)
 
     app = FastAPI(
         title="陇数 Longshu",

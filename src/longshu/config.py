@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     huey_backend: str = "sqlite"  # sqlite | redis | memory
     redis_url: str = "redis://127.0.0.1:6379/0"
     huey_name: str = "longshu"  # queue name (Redis key prefix); tests use their own
+    # embedded shape: with the SQLite queue, ``longshu serve`` runs the huey consumer beside it
+    embedded_worker: bool = True
 
     # OIDC single sign-on (the province's unified identity platform); off when issuer is empty
     oidc_issuer: str = ""

@@ -26,7 +26,8 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
@@ -68,6 +69,24 @@ class JobSettings(BaseSettings):
 @lru_cache
 def job_settings() -> JobSettings:
     return JobSettings()
+
+
+@contextmanager
+def writing(database: Database) -> Iterator[Session]:
+    """A unit of work that writes: on SQLite it takes the write lock at BEGIN (waiting its
+    turn), because a deferred transaction that read first cannot write once another
+    connection has written meanwhile ("database is locked" at once, no waiting)."""
+    session = database.sessionmaker()
+    try:
+        if database.engine.dialect.name == "sqlite":
+            session.connection(execution_options={"sqlite_immediate": True})
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -402,6 +421,8 @@ def run(database: Database, job_id: int) -> str:
     progress = _Progress(database, job.id)
     outcome = "failed"
     with database.sessionmaker() as session:
+        if database.engine.dialect.name == "sqlite":  # the load writes after reading
+            session.connection(execution_options={"sqlite_immediate": True})
         progress.start()
         try:
             result = _load(session, actor, job, progress.report)
@@ -434,7 +455,7 @@ def run(database: Database, job_id: int) -> str:
 
 
 def _claim(database: Database, job_id: int) -> IngestJob | None:
-    with database.session() as session:
+    with writing(database) as session:
         now = utcnow()
         claimed = session.execute(
             update(IngestJob)
@@ -592,7 +613,7 @@ def _fail(
 def _fail_apart(
     database: Database, actor: Actor, job: IngestJob, error: BaseException, progress: _Progress
 ) -> str:
-    with database.session() as session:
+    with writing(database) as session:
         return _fail(session, actor, job, error, progress)
 
 
@@ -738,7 +759,7 @@ def recover_stalled(database: Database, now: dt.datetime | None = None) -> list[
         )
     recovered = []
     for job_id in stalled:
-        with database.session() as session:
+        with writing(database) as session:
             job = session.get(IngestJob, job_id)
             if job is None or job.status != "running" or (job.heartbeat_at or cutoff) > cutoff:
                 continue

@@ -507,7 +507,7 @@ def enqueue_due(database: Database, now: dt.datetime | None = None) -> list[int]
         )
     started = []
     for source_id in due:
-        with database.session() as session:
+        with jobs.writing(database) as session:
             source = session.get(IngestSource, source_id)
             if source is None or source.next_run_at is None or source.next_run_at > now:
                 continue
