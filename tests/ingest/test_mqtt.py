@@ -341,6 +341,16 @@ def test_the_same_reading_published_twice_in_a_run_lands_once(db, admin, stream,
     assert lake_rows(session, admin) == {"n": 5, "k": 5}
 
 
+def test_dedupe_always_catches_a_publisher_sending_again_in_a_later_run(db, admin, stream, session):
+    open_session(db, admin, stream)
+    publish(stream["prefix"], [reading(i) for i in range(5)])
+    collect(db, admin, stream)
+    publish(stream["prefix"], [reading(i) for i in range(3, 8)])  # 3 and 4 again, not DUP
+    report = collect(db, admin, stream, dedupe="always")
+    assert report.redelivered == 0 and [v.mode for v in versions(session)] == ["append", "upsert"]
+    assert lake_rows(session, admin) == {"n": 8, "k": 8}
+
+
 def test_decoding_times_and_types():
     fields = mqtt.parse_schema({"id": "string", "at": "timestamp", "on": "date", "ok": "bool?"})
     row = mqtt.decode(
