@@ -22,7 +22,7 @@ from longshu.actor import SYSTEM, Actor
 from longshu.db import utcnow
 from longshu.errors import Forbidden
 from longshu.events import Event
-from longshu.ingest import jobs, sources
+from longshu.ingest import jobs, runner, sources
 from longshu.ingest.models import IngestJob, IngestSource
 from longshu.lake import tables
 from longshu.lake.models import LakeVersion
@@ -143,17 +143,17 @@ def test_transient_errors_are_retried_and_data_errors_are_not():
     from longshu.ingest.errors import MalformedRows
     from longshu.lake.errors import DuplicateKeys
 
-    assert jobs.transient(OSError("disk"))
-    assert jobs.transient(ConnectionError())
-    assert jobs.transient(jobs.WorkerLost(job=1))
-    assert not jobs.transient(MalformedRows("a.csv", [(2, "ragged")], 1))
-    assert not jobs.transient(DuplicateKeys(count=1, columns="id"))
-    assert not jobs.transient(ValueError("a bug"))
+    assert runner.transient(OSError("disk"))
+    assert runner.transient(ConnectionError())
+    assert runner.transient(jobs.WorkerLost(job=1))
+    assert not runner.transient(MalformedRows("a.csv", [(2, "ragged")], 1))
+    assert not runner.transient(DuplicateKeys(count=1, columns="id"))
+    assert not runner.transient(ValueError("a bug"))
 
 
 def test_backoff_doubles_up_to_the_cap(fresh_settings):
     fresh_settings(retry_base_seconds=30, retry_max_seconds=100)
-    assert [jobs.backoff(n) for n in (1, 2, 3, 4)] == [30, 60, 100, 100]
+    assert [runner.backoff(n) for n in (1, 2, 3, 4)] == [30, 60, 100, 100]
 
 
 def test_a_job_left_running_by_a_dead_worker_is_retried_with_backoff(
@@ -166,13 +166,13 @@ def test_a_job_left_running_by_a_dead_worker_is_retried_with_backoff(
         job.heartbeat_at = utcnow() - dt.timedelta(minutes=10)
         job_id = job.id
         s.info.pop("longshu_ingest_jobs", None)  # no worker here: the queue stays empty
-    assert jobs.recover_stalled(db) == [job_id]
+    assert runner.recover_stalled(db) == [job_id]
     requeued = job_of(db, job_id)
     assert (requeued.status, requeued.error_key) == ("queued", "ingest.worker_lost")
     wait = (requeued.next_attempt_at - utcnow()).total_seconds()
     assert 50 < wait <= 60
-    assert jobs.recover_stalled(db) == []  # once
-    assert jobs.run(db, job_id) == "succeeded"
+    assert runner.recover_stalled(db) == []  # once
+    assert runner.run(db, job_id) == "succeeded"
     done = job_of(db, job_id)
     assert (done.status, done.attempts, done.version, done.error_key) == ("succeeded", 2, 1, None)
     assert "ingest.job_retry_scheduled" in event_types(db, job_id)
@@ -185,10 +185,10 @@ def test_the_last_attempt_of_a_lost_job_fails_it(db, target, loader):
         job.heartbeat_at = utcnow() - dt.timedelta(hours=1)
         job_id = job.id
         s.info.pop("longshu_ingest_jobs", None)
-    jobs.recover_stalled(db)
+    runner.recover_stalled(db)
     failed = job_of(db, job_id)
     assert (failed.status, failed.error_key) == ("failed", "ingest.worker_lost")
-    assert jobs.run(db, job_id) == "skipped"
+    assert runner.run(db, job_id) == "skipped"
 
 
 def test_a_queued_job_is_cancelled_and_never_runs(db, target, loader):
@@ -197,7 +197,7 @@ def test_a_queued_job_is_cancelled_and_never_runs(db, target, loader):
         s.info.pop("longshu_ingest_jobs", None)
     with db.session() as s:
         assert jobs.cancel(s, loader, job_id).status == "cancelled"
-    assert jobs.run(db, job_id) == "skipped"
+    assert runner.run(db, job_id) == "skipped"
     assert versions(db, target.id) == []
     assert event_types(db, job_id)[-1] == "ingest.job_cancelled"
     with db.session() as s, pytest.raises(jobs.JobFinished):
@@ -210,8 +210,8 @@ def test_a_running_job_stops_at_its_next_progress_report(db, target, loader, fre
     with db.session() as s:
         job_id = jobs.submit_upload(s, loader, "people", io.BytesIO(CSV), "a.csv").id
         s.info.pop("longshu_ingest_jobs", None)
-    job = jobs._claim(db, job_id)
-    progress = jobs._Progress(db, job_id)
+    job = runner.claim(db, job_id)
+    progress = runner.Progress(db, job_id)
     progress.start()
     try:
         progress.report(1, 10)
@@ -223,7 +223,10 @@ def test_a_running_job_stops_at_its_next_progress_report(db, target, loader, fre
     finally:
         progress.stop()
     with db.session() as s:
-        assert jobs._fail(s, loader, job, jobs.JobCancelled(job=job_id), progress) == "cancelled"
+        assert (
+            runner.record_failure(s, loader, job, jobs.JobCancelled(job=job_id), progress)
+            == "cancelled"
+        )
     assert job_of(db, job_id).status == "cancelled"
     assert versions(db, target.id) == []
 
@@ -233,8 +236,8 @@ def test_progress_is_written_in_its_own_transactions(db, target, loader, fresh_s
     with db.session() as s:
         job_id = jobs.submit_upload(s, loader, "people", io.BytesIO(CSV), "a.csv").id
         s.info.pop("longshu_ingest_jobs", None)
-    jobs._claim(db, job_id)
-    progress = jobs._Progress(db, job_id)
+    runner.claim(db, job_id)
+    progress = runner.Progress(db, job_id)
     progress.start()
     seen = threading.Event()
     try:
@@ -425,7 +428,7 @@ def test_a_worker_killed_mid_load_leaves_no_version_and_the_retry_loads(
         jobs_first = jobs.submit_upload(s, loader, "people", io.BytesIO(CSV), "first.csv")
         first_id = jobs_first.id
         s.info.pop("longshu_ingest_jobs", None)
-    assert jobs.run(db, first_id) == "succeeded"
+    assert runner.run(db, first_id) == "succeeded"
     big = tmp_path / "big.csv"
     big_csv(big, 1_000_000)
 

@@ -75,9 +75,7 @@ def test_an_upload_over_the_limit_is_refused(client, target, dept, monkeypatch):
     assert client.get("/api/v1/ingest/jobs", headers=dept).json()["total"] == 0
 
 
-def test_another_department_neither_loads_nor_sees_the_job(
-    client, target, dept, bearer, immediate
-):
+def test_another_department_neither_loads_nor_sees_the_job(client, target, dept, bearer, immediate):
     other = bearer("dept_data_admin", org_id=8)
     assert upload(client, other).status_code == 403
     job = upload(client, dept).json()
