@@ -455,3 +455,12 @@ def _retry_after_seconds(value: str) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+
+
+def source_label(url: str) -> str:
+    """How a pull names its source for people and the lake: host and path, no query."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return "?"
+    return f"{parsed.host}{parsed.path}"[:200]

@@ -519,3 +519,13 @@ def _unreachable(error: BaseException, sqlstate: str | None, message: str) -> bo
     if isinstance(getattr(error, "orig", None), sqlite3.Error):
         return any(word in message.lower() for word in _UNREACHABLE_WORDS)
     return True  # a PostgreSQL client-side failure: no server answered
+
+
+def source_label(url: str, table: str | None) -> str:
+    """How a pull names its source for people and the lake: ``table@database``, no
+    credentials (the file name alone for SQLite)."""
+    try:
+        database = (make_url(url).database or "").replace("\\", "/").rsplit("/", 1)[-1]
+    except ArgumentError:
+        database = "?"
+    return f"{table or 'query'}@{database}"[:200]
