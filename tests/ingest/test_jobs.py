@@ -345,6 +345,17 @@ def test_a_file_source_cannot_leave_the_drop_folder(db, target, admin, immediate
     assert (failed.status, failed.error_key) == ("failed", "ingest.invalid_source")
 
 
+def test_a_queued_job_whose_task_was_lost_is_enqueued_again(db, target, loader, immediate):
+    with db.session() as s:
+        job = jobs.submit_upload(s, loader, "people", io.BytesIO(CSV), "a.csv")
+        job.created_at = utcnow() - dt.timedelta(minutes=5)
+        job_id = job.id
+        s.info.pop("longshu_ingest_jobs", None)  # the queue lost it (a restart, a flush)
+    assert runner.requeue_lost(db) == [job_id]
+    assert job_of(db, job_id).status == "succeeded"
+    assert runner.requeue_lost(db) == []
+
+
 def test_scheduler_actor_is_the_system():
     assert isinstance(sources.SCHEDULER, Actor) and sources.SCHEDULER.kind == "system"
 

@@ -53,6 +53,7 @@ class JobSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LONGSHU_INGEST_", env_file=".env", extra="ignore")
 
+    # an upload also passes the request body limit (LONGSHU_MAX_BODY_BYTES): the smaller wins
     max_upload_bytes: int = 2 * 1024**3
     max_attempts: int = 4
     retry_base_seconds: float = 30.0  # 30 s, 60 s, 120 s … capped below
@@ -144,6 +145,11 @@ huey = get_huey()
 # --- submitting -----------------------------------------------------------------------------
 
 
+def upload_limit() -> int:
+    """The largest file an upload may bring: the ingest limit or the request body limit."""
+    return min(job_settings().max_upload_bytes, get_settings().max_body_bytes)
+
+
 def uploads_root() -> Path:
     return get_settings().var_dir / "ingest" / "uploads"
 
@@ -194,7 +200,7 @@ def submit_upload(
     access.require(actor, "lake.load", table)
     _check_load(mode, format)
     load_id = uuid.uuid4().hex
-    path, size = save_upload(stream, filename, load_id, job_settings().max_upload_bytes)
+    path, size = save_upload(stream, filename, load_id, upload_limit())
     job = IngestJob(
         kind="upload",
         table_id=table.id,

@@ -138,7 +138,7 @@ def _ingest_page(
             "source_tables": table_names(ctx, {s.table_id for s in listed}),
             "modes": LOAD_MODES,
             "formats": FORMATS,
-            "max_upload": jobs.job_settings().max_upload_bytes,
+            "max_upload": jobs.upload_limit(),
             "error": error,
             "submitted": submitted,
         },
