@@ -371,6 +371,8 @@ def test_masked_url_hides_passwords_in_the_url_and_its_options():
 def test_unsupported_databases_and_bad_options_are_refused(tmp_path):
     with pytest.raises(UnsupportedDatabase):
         read_sql("mysql+pymysql://root@127.0.0.1:3306/test", table="t")
+    with pytest.raises(UnsupportedDatabase):
+        read_sql("postgresql+asyncpg://u@127.0.0.1/db", table="t")
     with pytest.raises(InvalidOption):
         read_sql("sqlite:///x.db", table="t", query="SELECT 1")
     with pytest.raises(InvalidOption):

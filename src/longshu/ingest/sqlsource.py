@@ -60,6 +60,7 @@ from longshu.ingest.sqltypes import (
 from longshu.security.crypto.hashing import sm3_hex
 
 DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres"}  # SQLAlchemy name → sqlglot name
+SUPPORTED_DRIVERS = {"sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg"}
 DEFAULT_BATCH_ROWS = 10_000
 DEFAULT_TIMEOUT_SECONDS = 600
 MAX_QUERY_CHARS = 20_000
@@ -212,9 +213,9 @@ def read_sql(
 ) -> Source:
     """Pull ``table`` or ``query`` (exactly one) from the database at ``url``.
 
-    With ``watermark`` (a column name), only rows whose watermark column is greater than ``since`` are read
-    (all of them when ``since`` is None); ``details["watermark"]`` is the newest value read,
-    as text, for the caller to keep. More than ``limit`` rows refuses the pull before any is
+    With ``watermark`` (a column name), only rows whose value there is greater than
+    ``since`` are read (all of them when ``since`` is None); ``details["watermark"]`` is the
+    newest value read, as text, for the caller to keep. More than ``limit`` rows refuses the pull before any is
     read (``TooManyRows``). ``timeout_seconds`` bounds every statement and the whole stream
     (``StatementTimeout``). Timestamps without a time zone are read in ``local_timezone``.
     The returned reader holds a read-only transaction open until it is read to the end."""
@@ -238,8 +239,8 @@ def read_sql(
         ) from None
     shown = masked_url(parsed)
     backend = parsed.get_backend_name()
-    if backend not in DIALECTS:
-        raise UnsupportedDatabase(dialect=backend, supported="sqlite, postgresql+psycopg")
+    if backend not in DIALECTS or parsed.drivername not in SUPPORTED_DRIVERS:
+        raise UnsupportedDatabase(dialect=parsed.drivername, supported="sqlite, postgresql+psycopg")
     dialect = DIALECTS[backend]
     if query is not None:
         plan = _Plan(check_query(query, dialect), "query", sm3_hex(query.encode()))
@@ -306,17 +307,17 @@ def _engine(parsed: URL, backend: str, timeout: float) -> Engine:
                 "sqlite", database=f"file:{database}", query={"mode": "ro", "uri": "true"}
             )
             return create_engine(ro, isolation_level="AUTOCOMMIT", hide_parameters=True)
-        if parsed.drivername in ("postgresql", "postgres"):
+        if parsed.drivername == "postgresql":  # SQLAlchemy's default would be psycopg2
             parsed = parsed.set(drivername="postgresql+psycopg")
         return create_engine(
             parsed,
             hide_parameters=True,
             connect_args={"connect_timeout": max(1, min(int(timeout), 30))},
         )
-    except (NoSuchModuleError, ImportError) as error:
+    except (NoSuchModuleError, ImportError):
         raise UnsupportedDatabase(
             dialect=parsed.drivername, supported="sqlite, postgresql+psycopg"
-        ) from error
+        ) from None
 
 
 def _open(engine: Engine, backend: str, timeout: float, deadline: float) -> Connection:
