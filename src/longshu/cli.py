@@ -29,6 +29,7 @@ SUBCOMMAND_MODULES: list[tuple[str, str]] = [
     ("longshu.orgs.cli", "orgs"),
     ("longshu.catalog.cli", "catalog"),
     ("longshu.lake.cli", "lake"),
+    ("longshu.ingest.cli", "ingest"),
     ("longshu.security.ledger.cli", "ledger"),
     ("longshu.security.crypto.cli", "keys"),
 ]

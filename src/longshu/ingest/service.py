@@ -9,6 +9,7 @@ reporting progress, and records ``ingest.load_finished`` or ``ingest.load_failed
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -37,6 +38,8 @@ from longshu.lake import tables
 from longshu.lake.errors import TableNotFound
 from longshu.lake.models import LakeTable
 from longshu.security import access
+
+log = logging.getLogger(__name__)
 
 LOAD_STARTED = events.define("ingest.load_started", "数据加载开始", "Load started")
 LOAD_FINISHED = events.define("ingest.load_finished", "数据加载完成", "Load finished")
@@ -218,29 +221,41 @@ def load_source(
             source=f"{source.format}:{label}",
         )
         savepoint.commit()
-    except LongshuError as error:
+    except Exception as raised:
         if savepoint.is_active:
             savepoint.rollback()
+        # an error the source raised while the lake pulled its batches reaches us wrapped
+        # by the writer: the source's own error is the one to report
+        error = meter.error if meter is not None and meter.error is not None else raised
         extra: dict[str, Any] = {}
         if isinstance(error, MalformedRows):
             first = [{"row": p["row"], "reason": p["reason"]} for p in error.report()[:10]]
             extra = {"bad_rows": error.params["count"], "first_rows": first}
-        events.emit(
-            session,
-            LOAD_FAILED,
-            actor,
-            subject=table,
-            format=source.format if source else None,
-            mode=mode,
-            error=error.key,
-            params={k: _plain(v) for k, v in error.params.items()},
-            rows=meter.rows if meter else 0,
-            elapsed_ms=int((time.monotonic() - started) * 1000),
-            **base,
-            **extra,
-        )
-        raise
-    except BaseException:
+        if isinstance(error, LongshuError):
+            extra["params"] = {k: _plain(v) for k, v in error.params.items()}
+        try:
+            events.emit(
+                session,
+                LOAD_FAILED,
+                actor,
+                subject=table,
+                format=source.format if source else None,
+                mode=mode,
+                error=error.key if isinstance(error, LongshuError) else "ingest.unexpected",
+                rows=meter.rows if meter else 0,
+                elapsed_ms=int((time.monotonic() - started) * 1000),
+                **base,
+                **extra,
+            )
+        except Exception:
+            if isinstance(error, LongshuError):
+                raise
+            # the session itself failed (database gone …): the original error matters more
+            log.exception("ingest.load_failed not recorded for load %s", load_id)
+        if error is raised:
+            raise
+        raise error from raised
+    except BaseException:  # interrupted: nothing to record, nothing kept
         if savepoint.is_active:
             savepoint.rollback()
         raise
@@ -287,6 +302,7 @@ class _Meter:
         self.rows = 0
         self.arrow_bytes = 0
         self.bytes = 0
+        self.error: Exception | None = None  # what the source raised while streaming
 
     def reader(self) -> pa.RecordBatchReader:
         data = self.source.data
@@ -296,11 +312,15 @@ class _Meter:
         return pa.RecordBatchReader.from_batches(inner.schema, self._batches(inner))
 
     def _batches(self, inner: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
-        for batch in inner:
-            self.rows += batch.num_rows
-            self.arrow_bytes += batch.nbytes
-            self._report()
-            yield batch
+        try:
+            for batch in inner:
+                self.rows += batch.num_rows
+                self.arrow_bytes += batch.nbytes
+                self._report()
+                yield batch
+        except Exception as error:
+            self.error = error
+            raise
 
     def _report(self) -> None:
         consumed = self.source.consumed
