@@ -4,6 +4,7 @@ thread): every kind of paging and authentication, retries, and the bodies it mus
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import socket
 import threading
 import time
@@ -510,3 +511,17 @@ def test_a_failed_api_pull_leaves_no_version(api, session, visitors_table):
     assert tables.list_versions(session, manager, visitors_table) == []
     failed = session.scalars(select(Event).where(Event.type == "ingest.load_failed")).one()
     assert failed.payload["error"] == "ingest.http_bad_json"
+
+
+def test_retry_after_is_read_as_seconds_or_as_an_http_date():
+    import email.utils
+
+    from longshu.ingest.httpsource import _retry_after_seconds
+
+    assert _retry_after_seconds("7") == 7.0
+    soon = email.utils.format_datetime(
+        dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30), usegmt=True
+    )
+    assert 25 <= _retry_after_seconds(soon) <= 30
+    assert _retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # already past
+    assert _retry_after_seconds("soon") is None
