@@ -22,7 +22,7 @@ from longshu.actor import SYSTEM, Actor
 from longshu.db import utcnow
 from longshu.errors import Forbidden
 from longshu.events import Event
-from longshu.ingest import jobs, runner, sources
+from longshu.ingest import jobs, pulls, runner, sources
 from longshu.ingest.models import IngestJob, IngestSource
 from longshu.lake import tables
 from longshu.lake.models import LakeVersion
@@ -302,7 +302,7 @@ def test_daily_schedule_fires_at_the_next_beijing_time():
 
 
 def test_a_scheduled_file_source_is_pulled_when_due(db, target, admin, immediate):
-    folder = sources.drop_folder() / "dept7"
+    folder = pulls.drop_folder() / "dept7"
     folder.mkdir(parents=True)
     (folder / "people.csv").write_bytes(CSV)
     with db.session() as s:

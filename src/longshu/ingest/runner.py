@@ -151,10 +151,10 @@ def _load(
             load_id=job.load_id,
             on_progress=on_progress,
         )
-    from longshu.ingest import sources
+    from longshu.ingest import pulls, sources
 
     source = sources.get_source(session, job.source_id)
-    return sources.pull(session, actor, source, job, on_progress)
+    return pulls.pull(session, actor, source, job, on_progress)
 
 
 def _succeed(
@@ -181,9 +181,9 @@ def _succeed(
     job = session.get(IngestJob, job.id, populate_existing=True)
     assert job is not None
     if job.source_id is not None:
-        from longshu.ingest import sources
+        from longshu.ingest import pulls
 
-        sources.record_pull(session, job.source_id, result)
+        pulls.record_pull(session, job.source_id, result)
     events.emit(
         session,
         JOB_SUCCEEDED,

@@ -1,0 +1,177 @@
+"""Pulling a source (拉取): one version loaded from the system a source names, in the job's
+transaction, through ``ingest.service`` (``load_file`` / ``load_source``).
+
+Built in: ``file`` (a file in the source drop folder ``<var>/ingest/sources/``), ``sql``
+(``ingest.sqlsource.read_sql``; with a ``watermark`` column only the rows after the last pull's
+newest value) and ``http`` (``ingest.httpsource.read_http``). Other connectors register how
+they pull: ``register_connector("mqtt", pull)``, where ``pull(session, actor, source, job,
+options, on_progress)`` loads one version and returns the connector's result (``version``,
+``status``, ``rows`` and, optionally, ``watermark`` or ``details["until"]``)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from longshu.actor import Actor
+from longshu.config import get_settings
+from longshu.db import utcnow
+from longshu.ingest.models import CONNECTORS, IngestJob, IngestSource
+from longshu.ingest.sources import InvalidSource, source_options
+
+Puller = Callable[..., Any]
+PULLERS: dict[str, Puller] = {}
+
+
+def register_connector(kind: str, pull: Puller) -> None:
+    """Declare how sources of ``kind`` are pulled (each connector module calls this)."""
+    if kind not in CONNECTORS:
+        raise ValueError(f"unknown connector kind {kind}")
+    PULLERS[kind] = pull
+
+
+# --- pulling ----------------------------------------------------------------------------------
+
+
+def drop_folder() -> Path:
+    return get_settings().var_dir / "ingest" / "sources"
+
+
+def pull(
+    session: Session,
+    actor: Actor,
+    source: IngestSource,
+    job: IngestJob,
+    on_progress: Callable[[int, int], None],
+) -> Any:
+    """Load one version from the source (in the caller's transaction)."""
+    options = source_options(source)
+    puller = PULLERS.get(source.connector) or BUILT_IN.get(source.connector)
+    if puller is None:
+        from longshu.ingest.jobs import ConnectorUnavailable
+
+        raise ConnectorUnavailable(connector=source.connector)
+    return puller(session, actor, source, job, options, on_progress)
+
+
+def _load(
+    session: Session,
+    actor: Actor,
+    source: IngestSource,
+    job: IngestJob,
+    read: Callable[[], Any],
+    on_progress: Callable[[int, int], None],
+) -> Any:
+    from longshu.ingest import service
+
+    return service.load_source(
+        session,
+        actor,
+        source.table_id,
+        read,
+        label=source.name,
+        mode=job.mode,
+        key_columns=job.key_columns or None,
+        load_id=job.load_id,
+        on_progress=on_progress,
+    )
+
+
+def _accepted(function: Callable[..., Any], options: dict[str, Any], *skip: str) -> None:
+    known = set(inspect.signature(function).parameters) - set(skip)
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise InvalidSource(detail=f"unknown options: {', '.join(unknown)}")
+
+
+def _pull_sql(
+    session: Session,
+    actor: Actor,
+    source: IngestSource,
+    job: IngestJob,
+    options: dict[str, Any],
+    on_progress: Callable[[int, int], None],
+) -> Any:
+    """A table or query of a department's database; with a ``watermark`` column only the
+    rows after the last pull's newest value (kept on the source)."""
+    from longshu.ingest.sqlsource import read_sql
+
+    url = str(options.pop("url", ""))
+    _accepted(read_sql, options, "url", "since")
+    since = source.watermark if options.get("watermark") else None
+    return _load(
+        session, actor, source, job, lambda: read_sql(url, since=since, **options), on_progress
+    )
+
+
+def _pull_http(
+    session: Session,
+    actor: Actor,
+    source: IngestSource,
+    job: IngestJob,
+    options: dict[str, Any],
+    on_progress: Callable[[int, int], None],
+) -> Any:
+    """A JSON API, page by page (``paging`` and ``auth`` as objects of their fields)."""
+    from longshu.ingest.httpsource import Auth, Paging, read_http
+
+    url = str(options.pop("url", ""))
+    _accepted(read_http, options, "url")
+    try:
+        if isinstance(options.get("paging"), dict):
+            options["paging"] = Paging(**options["paging"])
+        if isinstance(options.get("auth"), dict):
+            options["auth"] = Auth(**options["auth"])
+    except TypeError as exc:
+        raise InvalidSource(detail=str(exc)[:200]) from None
+    return _load(session, actor, source, job, lambda: read_http(url, **options), on_progress)
+
+
+def _pull_file(
+    session: Session,
+    actor: Actor,
+    source: IngestSource,
+    job: IngestJob,
+    options: dict[str, Any],
+    on_progress: Callable[[int, int], None],
+) -> Any:
+    root = drop_folder().resolve()
+    path = (root / str(options.pop("path", ""))).resolve()
+    if root not in path.parents:
+        raise InvalidSource(detail="the file must be inside the source drop folder")
+    fmt = str(options.pop("format", "auto"))
+    from longshu.ingest import service
+
+    return service.load_file(
+        session,
+        actor,
+        source.table_id,
+        path,
+        format=fmt,
+        mode=job.mode,
+        key_columns=job.key_columns or None,
+        options=options,
+        load_id=job.load_id,
+        on_progress=on_progress,
+    )
+
+
+BUILT_IN: dict[str, Puller] = {"file": _pull_file, "sql": _pull_sql, "http": _pull_http}
+
+
+def record_pull(session: Session, source_id: int, result: Any) -> None:
+    """After a successful pull: when it ran, and how far it read."""
+    source = session.get(IngestSource, source_id)
+    if source is None:
+        return
+    source.last_run_at = utcnow()
+    watermark = getattr(result, "watermark", None)
+    if watermark is None:
+        details = getattr(result, "details", None) or {}
+        watermark = details.get("watermark", details.get("until"))
+    if watermark is not None:
+        source.watermark = str(watermark)[:400]
