@@ -438,10 +438,11 @@ def _pull(
     def batches() -> Iterator[pa.RecordBatch]:
         for part in result.partitions(batch_rows):
             arrays = []
-            for i, (column, convert) in enumerate(zip(columns, converters, strict=True)):
-                values = [convert(row[i]) for row in part]
+            values_by_column = zip(*part, strict=True)
+            for column, convert, values in zip(columns, converters, values_by_column, strict=True):
                 try:
-                    arrays.append(pa.array(values, column.arrow))
+                    data = values if convert is None else [convert(v) for v in values]
+                    arrays.append(pa.array(data, column.arrow))
                 except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, TypeError) as error:
                     raise ValueDoesNotFit(
                         column=column.name, type=str(column.arrow), detail=str(error)[:200]

@@ -126,11 +126,9 @@ def converter(column: Column, local: dt.tzinfo) -> Any:
         return lambda v: dt.date.fromisoformat(v) if isinstance(v, str) else v
     if kind == "decimal":
         return lambda v: Decimal(repr(v)) if isinstance(v, float) else v
-    if kind == "int":
-        return lambda v: int(v) if isinstance(v, bool) else v
     if kind == "string":
         return lambda v: v if v is None or isinstance(v, str) else _text(v)
-    return lambda v: v
+    return None  # ints, floats, booleans, bytes: as the driver gives them
 
 
 def _text(value: Any) -> str:
