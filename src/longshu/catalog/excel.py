@@ -41,6 +41,7 @@ from longshu.catalog.vocab import (
     code_for_title,
 )
 from longshu.errors import LongshuError
+from longshu.exports import xlsx_append
 from longshu.security import access
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -459,12 +460,13 @@ def _workbook(resources: list[Resource], element_codes: dict[int, str] | None = 
             elif multi:
                 value = "、".join(value)
             row.append(value)
-        sheet.append(row)
+        xlsx_append(sheet, row)  # text typed as "=…" stays text (formula injection)
     fields = book.create_sheet(FIELDS)
     fields.append([h for h, _a, _v in FIELD_COLUMNS])
     for resource in resources:
         for item in resource.fields:
-            fields.append(
+            xlsx_append(
+                fields,
                 [
                     resource.code, item.name, item.label, _title(FIELD_TYPES, item.data_type),
                     item.length, item.unit, item.description,
