@@ -496,3 +496,43 @@ def test_a_worker_killed_mid_load_leaves_no_version_and_the_retry_loads(
         version = s.scalars(select(LakeVersion).where(LakeVersion.number == 2)).one()
         assert version.rows == 1_000_000 and version.status == "ready"
         assert tables.verify_version(s, SYSTEM, "people", 2).number == 2
+
+
+def test_a_sql_source_pulls_only_rows_after_its_watermark(db, target, admin, immediate, tmp_path):
+    import sqlite3
+
+    path = tmp_path / "water.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE meter (id INTEGER, name TEXT, region_code TEXT, read_at TEXT)")
+        conn.executemany(
+            "INSERT INTO meter VALUES (?, ?, ?, ?)",
+            [
+                (1, "一号表", "620102", "2026-11-28T08:00:00"),
+                (2, "二号表", "620103", "2026-11-28T09:00:00"),
+            ],
+        )
+    with db.session() as s:
+        source = sources.create_source(
+            s,
+            admin,
+            name="水表读数",
+            connector="sql",
+            table="people",
+            mode="append",
+            options={"url": f"sqlite:///{path}", "table": "meter", "watermark": "read_at"},
+        )
+        source_id = source.id
+        first = jobs.submit_pull(s, admin, source).id
+    done = job_of(db, first)
+    assert (done.status, done.version, done.rows) == ("succeeded", 1, 2), done.error_params
+    with db.session() as s:
+        assert s.get(IngestSource, source_id).watermark.startswith("2026-11-28T09:00")
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO meter VALUES (3, '三号表', '620202', '2026-11-28T10:00:00')")
+    with db.session() as s:
+        second = jobs.submit_pull(s, admin, source_id).id
+    again = job_of(db, second)
+    assert (again.status, again.version, again.rows) == ("succeeded", 2, 1)
+    with db.session() as s:
+        version = s.scalars(select(LakeVersion).where(LakeVersion.number == 2)).one()
+        assert version.rows == 3 and version.mode == "append"
