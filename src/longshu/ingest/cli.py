@@ -116,3 +116,7 @@ def _report(error: MalformedRows) -> None:
     shown = len(error.problems)
     if error.params["count"] > shown:
         console.print(f"  … and {error.params['count'] - shown:,} more")
+
+
+# ``longshu ingest sql`` and ``longshu ingest http`` (ingest/pullcli.py) hang on this app.
+from longshu.ingest import pullcli  # noqa: E402, F401
