@@ -536,3 +536,44 @@ def test_a_sql_source_pulls_only_rows_after_its_watermark(db, target, admin, imm
     with db.session() as s:
         version = s.scalars(select(LakeVersion).where(LakeVersion.number == 2)).one()
         assert version.rows == 3 and version.mode == "append"
+
+
+def test_a_media_source_loads_only_the_files_added_since_its_last_pull(
+    db, lake_env, admin, immediate
+):
+    import os as _os
+
+    from PIL import Image
+
+    folder = pulls.drop_folder() / "mogao"
+    folder.mkdir(parents=True)
+
+    def picture(name: str, colour: str, age: int) -> None:
+        path = folder / name
+        Image.new("RGB", (8, 8), colour).save(path)
+        stamp = time.time() - age
+        _os.utime(path, (stamp, stamp))
+
+    picture("cave45.png", "red", 100)
+    picture("cave57.png", "blue", 90)
+    with db.session() as s:
+        tables.create_table(s, admin, "mogao_images", kind="collection", owner_org_id=7)
+        source = sources.create_source(
+            s, admin, name="莫高窟图像", connector="media", table="mogao_images",
+            mode="append", options={"folder": "mogao", "pattern": "*.png"},
+        )  # fmt: skip
+        first = jobs.submit_pull(s, admin, source).id
+        source_id = source.id
+    done = job_of(db, first)
+    assert (done.status, done.version, done.rows) == ("succeeded", 1, 2), done.error_params
+    picture("cave96.png", "green", 10)
+    with db.session() as s:
+        second = jobs.submit_pull(s, admin, source_id).id
+    again = job_of(db, second)
+    assert (again.status, again.version, again.rows) == ("succeeded", 2, 1), again.error_params
+    with db.session() as s:
+        nothing = jobs.submit_pull(s, admin, source_id).id
+    idle = job_of(db, nothing)  # nothing new: done, without a version
+    assert (idle.status, idle.version, idle.rows) == ("succeeded", None, 0)
+    with db.session() as s:
+        assert s.get(IngestSource, source_id).last_run_at is not None

@@ -122,6 +122,11 @@ class WorkerLost(LongshuError):
     message = "The worker running load job {job} stopped before it finished."
 
 
+class NothingNew(LongshuError):
+    key = "ingest.nothing_new"
+    message = "The source has nothing new since its last pull."
+
+
 class ConnectorUnavailable(InvalidInput):
     key = "ingest.connector_unavailable"
     message = "Sources of kind {connector} cannot be pulled on this installation."

@@ -139,10 +139,7 @@ def _pull_file(
     options: dict[str, Any],
     on_progress: Callable[[int, int], None],
 ) -> Any:
-    root = drop_folder().resolve()
-    path = (root / str(options.pop("path", ""))).resolve()
-    if root not in path.parents:
-        raise InvalidSource(detail="the file must be inside the source drop folder")
+    path = _inside_drop_folder(str(options.pop("path", "")))
     fmt = str(options.pop("format", "auto"))
     from longshu.ingest import service
 
@@ -160,7 +157,66 @@ def _pull_file(
     )
 
 
-BUILT_IN: dict[str, Puller] = {"file": _pull_file, "sql": _pull_sql, "http": _pull_http}
+def _pull_media(
+    session: Session,
+    actor: Actor,
+    source: IngestSource,
+    job: IngestJob,
+    options: dict[str, Any],
+    on_progress: Callable[[int, int], None],
+) -> Any:
+    """Documents, images, audio and video in a folder of the drop folder, into a collection
+    table; by default only files changed since the last pull (their newest modification
+    time is the watermark)."""
+    import datetime as dt
+
+    from longshu.ingest import media
+
+    folder = _inside_drop_folder(str(options.pop("folder", "")))
+    pattern = str(options.pop("pattern", "*"))
+    new_only = bool(options.pop("new_only", True))
+    _accepted(media.load_collection, options, "session", "actor", "table_ref", "files")
+    since = dt.datetime.fromisoformat(source.watermark) if new_only and source.watermark else None
+    found = []
+    for path in sorted(folder.glob(pattern)):
+        if path.is_file():
+            changed = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+            if since is None or changed > since:
+                found.append((path, changed))
+    if not found:
+        from longshu.ingest.jobs import NothingNew
+
+        raise NothingNew()
+    loaded = media.load_collection(
+        session,
+        actor,
+        source.table_id,
+        [path for path, _ in found],
+        mode=job.mode,
+        key_columns=job.key_columns or None,
+        load_id=job.load_id,
+        on_progress=on_progress,
+        **options,
+    )
+    result = loaded.load
+    result.details["watermark"] = max(changed for _, changed in found).isoformat()
+    return result
+
+
+def _inside_drop_folder(relative: str) -> Path:
+    root = drop_folder().resolve()
+    path = (root / relative).resolve()
+    if root not in path.parents and path != root:
+        raise InvalidSource(detail="the path must be inside the source drop folder")
+    return path
+
+
+BUILT_IN: dict[str, Puller] = {
+    "file": _pull_file,
+    "sql": _pull_sql,
+    "http": _pull_http,
+    "media": _pull_media,
+}
 
 
 def record_pull(session: Session, source_id: int, result: Any) -> None:

@@ -35,6 +35,7 @@ from longshu.ingest.jobs import (
     JOB_SUCCEEDED,
     InvalidJob,
     JobCancelled,
+    NothingNew,
     WorkerLost,
     enqueue,
     enqueue_after_commit,
@@ -73,7 +74,10 @@ def run(database: Database, job_id: int) -> str:
             session.connection(execution_options={"sqlite_immediate": True})
         progress.start()
         try:
-            result = _load(session, actor, job, progress.report)
+            try:
+                result = _load(session, actor, job, progress.report)
+            except NothingNew:
+                result = None  # the pull found nothing since the last one: done, no version
             progress.stop()
             outcome = _succeed(session, actor, job, result, progress)
             session.commit()
