@@ -325,17 +325,18 @@ def authoritative_resources(session: Session, element: DataElement) -> list[Reso
     """Published entries of the authority that carry the element (where to get it from)."""
     if element.authority_org_id is None:
         return []
+    # ids first: PostgreSQL cannot DISTINCT over the entry's JSON columns
+    carrying = select(ResourceField.resource_id).where(ResourceField.element_id == element.id)
     return list(
         session.scalars(
             select(Resource)
-            .join(ResourceField, ResourceField.resource_id == Resource.id)
             .where(
-                ResourceField.element_id == element.id,
+                Resource.id.in_(carrying),
                 Resource.provider_org_id == element.authority_org_id,
                 Resource.published_revision.is_not(None),
                 Resource.retired_at.is_(None),
             )
-            .distinct()
+            .order_by(Resource.name)
         )
     )
 

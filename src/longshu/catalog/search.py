@@ -16,6 +16,8 @@ without ``catalog.shared`` see entries open to the public only.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -456,6 +458,44 @@ def _pg_matches(
     return pairs[:, 0], pairs[:, 1].astype(float)
 
 
+# Broad matches (a word found in thousands of entries) cost the database a pass over most of
+# the index — on PostgreSQL every matching row's tsvector. Their ids and scores are kept per
+# process for the index generation they were read at (any change to the index makes a new
+# generation, so a kept match is never staler than the facet arrays), least recently used
+# first out, within a memory budget. Narrow matches are cheap from the index: not kept.
+MATCH_CACHE_BYTES = 48 * 1024 * 1024
+MATCH_CACHE_MIN_IDS = 2000
+_match_cache: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_match_lock = threading.Lock()
+
+
+def _cached_matches(
+    session: Session, generation: str, words: list[QueryWord], scored: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    key = (id(session.get_bind()), generation, tuple(words), scored)
+    with _match_lock:
+        found = _match_cache.get(key)
+        if found is not None:
+            _match_cache.move_to_end(key)
+            return found[0].astype(np.int64), found[1].astype(float)
+    ids, scores = _matches(session, words, scored)
+    if ids.size >= MATCH_CACHE_MIN_IDS and MATCH_CACHE_BYTES > 0:
+        kept = (ids.astype(np.int32), scores.astype(np.float32))
+        with _match_lock:
+            _match_cache[key] = kept
+            for old in [k for k in _match_cache if k[1] != generation and k[0] == key[0]]:
+                del _match_cache[old]  # earlier generations of this database
+            while sum(i.nbytes + s.nbytes for i, s in _match_cache.values()) > MATCH_CACHE_BYTES:
+                _match_cache.popitem(last=False)
+    return ids, scores
+
+
+def forget_matches() -> None:
+    """Drop every kept match (benchmarks measuring the uncached path, tests)."""
+    with _match_lock:
+        _match_cache.clear()
+
+
 def search(session: Session, actor: Actor, query: SearchQuery) -> SearchResult:
     """Published entries matching ``query`` that ``actor`` may see, ranked, with facet counts
     over the whole match (not only the page)."""
@@ -467,7 +507,7 @@ def search(session: Session, actor: Actor, query: SearchQuery) -> SearchResult:
     matrix = facets.current(session)
     sort = query.sort if words or query.sort != "relevance" else "newest"
     if words:
-        ids, scores = _matches(session, words, scored=sort == "relevance")
+        ids, scores = _cached_matches(session, matrix.generation, words, scored=sort == "relevance")
         inside = ids < len(matrix.present)  # ids indexed after the arrays were built
         ids, scores = ids[inside], scores[inside]
     else:

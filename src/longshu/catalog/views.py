@@ -1,6 +1,7 @@
 """Console pages of the catalog: the work list, the drafting form, an entry with its review
-buttons, revisions and history, the Excel import, the element registry and the three-level
-and completeness reports. Routes parse the form, call the service and render."""
+buttons, revisions and history, and the Excel import (the element registry, duty lists and
+the three-level report are in ``registry_views``). Routes parse the form, call the service
+and render."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from fastapi import APIRouter, Form, Query, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from longshu.catalog import elements, excel, levels, lifecycle, present, service
+from longshu.catalog import excel, lifecycle, present, registry_views, service
 from longshu.catalog.errors import ImportRejected, InvalidResource
 from longshu.catalog.models import DataElement
 from longshu.catalog.portal import VOCABULARIES
@@ -50,6 +51,15 @@ register_nav(
     "catalog.work",
     "catalog",
     order=30,
+)
+register_nav(
+    "catalog-duties",
+    "责任清单",
+    "Duty lists",
+    "/console/catalog/duties",
+    "catalog.report",
+    "catalog",
+    order=35,
 )
 register_nav(
     "catalog-levels",
@@ -388,44 +398,6 @@ def import_upload(file: UploadFile, ctx: Ctx = requires("catalog.edit")) -> Resp
     )
 
 
-# --- registry and reports ---------------------------------------------------------------------
+# --- registries and reports (registry_views.py) --------------------------------------------
 
-
-@router.get("/console/catalog/elements")
-def element_registry(
-    q: str | None = Query(default=None, max_length=50), ctx: Ctx = requires("catalog.work")
-) -> Response:
-    """数据元: definitions, authoritative sources, claims, and the conflicts to resolve."""
-    registry = elements.list_elements(ctx.session, ctx.actor, q)
-    conflicts = elements.conflicts(ctx.session, ctx.actor)
-    org_ids = {e.authority_org_id for e in registry if e.authority_org_id}
-    org_ids |= {c.org_id for e in registry for c in e.claims}
-    org_ids |= {o for c in conflicts for o in c.org_ids}
-    return render(
-        ctx.request,
-        "catalog/elements.html",
-        {
-            "registry": registry, "conflicts": conflicts,
-            "orgs": present.org_names(ctx.session, org_ids),
-            "usage": elements.usage_counts(ctx.session), "q": q or "",
-            "field_types": FIELD_TYPES,
-        },
-    )  # fmt: skip
-
-
-@router.get("/console/catalog/levels")
-def level_report(
-    root: str = Query(default=regions.PROVINCE_CODE, max_length=12),
-    ctx: Ctx = requires("catalog.report"),
-) -> Response:
-    """省市县三级: counts per level and region, and each department against its duty list."""
-    return render(
-        ctx.request,
-        "catalog/levels.html",
-        {
-            "level_counts": levels.level_counts(ctx.session, ctx.actor),
-            "regions": levels.region_counts(ctx.session, ctx.actor, root),
-            "completeness": levels.completeness(ctx.session, ctx.actor, root),
-            "root": root, "levels": VOCABULARIES["levels"],
-        },
-    )  # fmt: skip
+router.include_router(registry_views.router)
