@@ -106,6 +106,7 @@ def test_nothing_is_enqueued_when_the_submitting_transaction_rolls_back(
         s.rollback()
     assert job_of(db, job.id) is None
     assert versions(db, target.id) == []
+    assert not (jobs.uploads_root() / job.load_id).exists()  # nor is the file kept
 
 
 def test_another_departments_table_is_refused(db, target, outsider, immediate):

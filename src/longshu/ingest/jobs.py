@@ -206,6 +206,7 @@ def submit_upload(
     _check_load(mode, format)
     load_id = uuid.uuid4().hex
     path, size = save_upload(stream, filename, load_id, upload_limit())
+    session.info.setdefault(_UPLOADS, []).append(path.parent)
     job = IngestJob(
         kind="upload",
         table_id=table.id,
@@ -299,6 +300,7 @@ def job_facts(job: IngestJob, table: LakeTable | None = None, **extra: Any) -> d
 # --- enqueueing after commit ------------------------------------------------------------------
 
 _PENDING = "longshu_ingest_jobs"
+_UPLOADS = "longshu_ingest_uploads"
 
 
 def enqueue_after_commit(session: Session, job_id: int, delay: float = 0) -> None:
@@ -311,6 +313,7 @@ def enqueue_after_commit(session: Session, job_id: int, delay: float = 0) -> Non
 def _release(session: Session, transaction: Any) -> None:
     if transaction.parent is not None or transaction.nested:
         return
+    session.info.pop(_UPLOADS, None)  # committed or already removed by the rollback
     pending = session.info.pop(_PENDING, None)
     if pending and session.info.pop("longshu_ingest_committed", False):
         for job_id, delay in pending:
@@ -326,6 +329,8 @@ def _rolled_back(session: Session) -> None:
     if not session.in_nested_transaction():
         session.info.pop(_PENDING, None)
         session.info.pop("longshu_ingest_committed", None)
+        for folder in session.info.pop(_UPLOADS, []):  # the job row is gone: so is its file
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 from sqlalchemy import event as _sa_event  # noqa: E402 — listeners after their functions
