@@ -6,8 +6,8 @@ Nulls, min and max come from the statistics Delta keeps for every Parquet file (
 read; text bounds are cut to 32 characters, the max rounded up). The distinct estimate comes
 from a sample the writer takes while the rows stream in (the first rows of every batch, up to
 ``SAMPLE_ROWS``), so only a load that writes the whole version (the first load, a snapshot)
-has one; the estimator is GEE (Charikar et al. 2000), or the row count when every sampled
-value is distinct."""
+has one; the estimator is Haas and Stokes' Duj1, as PostgreSQL's ANALYZE uses it
+(``n·d / (n − f1 + f1·n/N)``: n sampled values, d distinct among them, f1 seen once, N rows)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ class Sampler:
             return {}
         sample = pa.Table.from_batches(self.parts)
         return {
-            name: _gee(sample.column(name), self.rows)
+            name: _duj1(sample.column(name), self.rows)
             for name in sample.column_names
             if _countable(sample.schema.field(name).type)
         }
@@ -55,18 +55,19 @@ def _countable(arrow_type: pa.DataType) -> bool:
     return not (pa.types.is_nested(arrow_type) or pa.types.is_dictionary(arrow_type))
 
 
-def _gee(column: pa.ChunkedArray, total: int) -> int:
+def _duj1(column: pa.ChunkedArray, total: int) -> int:
     values = column.drop_null()
     n = len(values)
     if n == 0:
         return 0
+    rows = total * n // max(len(column), 1)  # non-null rows in all, in proportion
     counts = pc.value_counts(values).field("counts")
     distinct = len(counts)
-    if distinct == n:
-        return max(total - column.null_count * total // max(len(column), 1), distinct)
     once = pc.sum(pc.equal(counts, pa.scalar(1, counts.type))).as_py() or 0
-    estimate = math.sqrt(total / len(column)) * once + (distinct - once)
-    return int(min(max(estimate, distinct), total))
+    if n >= rows:
+        return distinct  # the sample is everything
+    estimate = n * distinct / (n - once + once * n / rows)
+    return int(min(max(estimate, distinct), rows))
 
 
 def describe(delta: DeltaTable, distinct: dict[str, int] | None) -> dict[str, dict[str, Any]]:
