@@ -53,7 +53,7 @@ class JobSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LONGSHU_INGEST_", env_file=".env", extra="ignore")
 
-    # an upload also passes the request body limit (LONGSHU_MAX_BODY_BYTES): the smaller wins
+    # through the web an upload also passes the request body limit (LONGSHU_MAX_BODY_BYTES)
     max_upload_bytes: int = 2 * 1024**3
     max_attempts: int = 4
     retry_base_seconds: float = 30.0  # 30 s, 60 s, 120 s … capped below
@@ -151,7 +151,8 @@ huey = get_huey()
 
 
 def upload_limit() -> int:
-    """The largest file an upload may bring: the ingest limit or the request body limit."""
+    """The largest file an upload through the web may bring: the ingest limit, or the
+    request body limit if smaller (the HTTP layer refuses larger bodies before we see them)."""
     return min(job_settings().max_upload_bytes, get_settings().max_body_bytes)
 
 
@@ -205,7 +206,7 @@ def submit_upload(
     access.require(actor, "lake.load", table)
     _check_load(mode, format)
     load_id = uuid.uuid4().hex
-    path, size = save_upload(stream, filename, load_id, upload_limit())
+    path, size = save_upload(stream, filename, load_id, job_settings().max_upload_bytes)
     session.info.setdefault(_UPLOADS, []).append(path.parent)
     job = IngestJob(
         kind="upload",
