@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import logging
 import socket
 import threading
 import time
@@ -525,3 +526,9 @@ def test_retry_after_is_read_as_seconds_or_as_an_http_date():
     assert 25 <= _retry_after_seconds(soon) <= 30
     assert _retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # already past
     assert _retry_after_seconds("soon") is None
+
+
+def test_an_api_key_in_the_query_stays_out_of_the_logs(api, caplog):
+    with caplog.at_level(logging.DEBUG):
+        read_http(f"{api}/links", paging=Paging("link"), auth=Auth("query", API_KEY, "apikey"))
+    assert "HTTP Request" in caplog.text and API_KEY not in caplog.text

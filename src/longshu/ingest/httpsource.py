@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import json
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,22 @@ SECRET_PARAMS = {
 }
 DEFAULT_MAX_BYTES = 50 * MB  # one response body
 USER_AGENT = "Longshu-ingest/1 (+https://longshu.gansu.gov.cn)"
+
+
+class _NoQueryInLogs(logging.Filter):
+    """httpx logs every request's URL at INFO; an API key may sit in its query."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                str(a.copy_with(query=b"***")) if isinstance(a, httpx.URL) and a.query else a
+                for a in record.args
+            )
+        return True
+
+
+if not any(isinstance(f, _NoQueryInLogs) for f in logging.getLogger("httpx").filters):
+    logging.getLogger("httpx").addFilter(_NoQueryInLogs())
 
 
 # --- errors (English here; Chinese in ingest.po) -------------------------------------------
