@@ -289,6 +289,13 @@ def test_missing_tables_and_watermark_columns_are_named(dept):
         "PRAGMA writable_schema = 1",
         "COPY meter_reading TO '/tmp/x'",
         "VACUUM",
+        "SELECT query_to_xml('DELETE FROM meter_reading', true, true, '')",
+        "SELECT pg_read_file('/etc/passwd')",
+        "SELECT * FROM dblink('host=elsewhere', 'SELECT 1') AS t(x int)",
+        "SELECT lo_export(16384, '/tmp/out')",
+        "SELECT set_config('statement_timeout', '0', false)",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity",
+        "SELECT load_extension('evil.so')",
     ],
 )
 def test_anything_but_one_read_only_select_is_refused(query):

@@ -64,6 +64,29 @@ SUPPORTED_DRIVERS = {"sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psyc
 DEFAULT_BATCH_ROWS = 10_000
 DEFAULT_TIMEOUT_SECONDS = 600
 MAX_QUERY_CHARS = 20_000
+# Functions that read server files, run SQL text of their own (out of sqlglot's sight), reach
+# other servers, change settings or stop sessions. The read-only transaction stops writes;
+# these it would not.
+DENIED_FUNCTIONS = {
+    "query_to_xml",
+    "query_to_xml_and_xmlschema",
+    "query_to_xmlschema",
+    "cursor_to_xml",
+    "cursor_to_xmlschema",
+    "set_config",
+    "pg_terminate_backend",
+    "pg_cancel_backend",
+    "pg_reload_conf",
+    "pg_rotate_logfile",
+    "pg_promote",
+    "pg_notify",
+    "pg_stat_file",
+    "load_extension",
+    "readfile",
+    "writefile",
+    "fts3_tokenizer",
+}
+DENIED_PREFIXES = ("pg_read_", "pg_ls_", "lo_", "dblink", "pg_file", "pg_advisory")
 SECRET_QUERY_KEYS = {"password", "passwd", "pwd", "sslpassword", "token", "secret"}
 
 
@@ -183,6 +206,10 @@ def check_query(query: str, dialect: str = "postgres") -> str:
         for kind, what in refused.items():
             if isinstance(node, kind):
                 raise QueryNotSelect(detail=f"it contains {what}")
+        if isinstance(node, exp.Func):
+            name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
+            if name in DENIED_FUNCTIONS or name.startswith(DENIED_PREFIXES):
+                raise QueryNotSelect(detail=f"it calls {name}()")
     return tree.sql(dialect=dialect, comments=False)
 
 
