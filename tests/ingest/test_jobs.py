@@ -537,6 +537,10 @@ def test_a_sql_source_pulls_only_rows_after_its_watermark(db, target, admin, imm
     with db.session() as s:
         version = s.scalars(select(LakeVersion).where(LakeVersion.number == 2)).one()
         assert version.rows == 3 and version.mode == "append"
+        third = jobs.submit_pull(s, admin, source_id).id
+    idle = job_of(db, third)  # nothing newer: done, and no empty version
+    assert (idle.status, idle.version, idle.rows) == ("succeeded", None, 0)
+    assert versions(db, target.id) == [1, 2]
 
 
 def test_a_media_source_loads_only_the_files_added_since_its_last_pull(

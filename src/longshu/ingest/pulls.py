@@ -103,9 +103,17 @@ def _pull_sql(
     url = str(options.pop("url", ""))
     _accepted(read_sql, options, "url", "since")
     since = source.watermark if options.get("watermark") else None
-    return _load(
-        session, actor, source, job, lambda: read_sql(url, since=since, **options), on_progress
-    )
+    if since is None:
+        return _load(
+            session, actor, source, job, lambda: read_sql(url, since=None, **options), on_progress
+        )
+    # an incremental pull counts first: no new rows is no new version (not an empty one)
+    newer = read_sql(url, since=since, **options)
+    if newer.rows == 0:
+        from longshu.ingest.jobs import NothingNew
+
+        raise NothingNew()
+    return _load(session, actor, source, job, lambda: newer, on_progress)
 
 
 def _pull_http(
