@@ -582,3 +582,36 @@ def test_a_media_source_loads_only_the_files_added_since_its_last_pull(
     assert (idle.status, idle.version, idle.rows) == ("succeeded", None, 0)
     with db.session() as s:
         assert s.get(IngestSource, source_id).last_run_at is not None
+
+
+def test_an_unreachable_api_is_retried_with_backoff_then_fails(db, target, admin, immediate):
+    """A transient failure (connection refused) goes back to the queue with a doubling delay
+    until the last attempt (huey's immediate mode runs each retry at once)."""
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with db.session() as s:
+        source = sources.create_source(
+            s, admin, name="客流接口", connector="http", table="people",
+            options={"url": f"http://127.0.0.1:{port}/visitors", "retries": 0},
+        )  # fmt: skip
+        job_id = jobs.submit_pull(s, admin, source).id
+    failed = job_of(db, job_id)
+    assert (failed.status, failed.attempts, failed.error_key) == (
+        "failed",
+        4,
+        "ingest.http_unavailable",
+    )
+    with db.session() as s:
+        delays = [
+            e.payload["delay_seconds"]
+            for e in s.scalars(
+                select(Event)
+                .where(Event.type == "ingest.job_retry_scheduled", Event.subject_id == str(job_id))
+                .order_by(Event.id)
+            )
+        ]
+    assert delays == [30, 60, 120]
+    assert versions(db, target.id) == []
