@@ -271,3 +271,13 @@ def test_a_given_encoding_that_does_not_fit_names_the_line(tmp_path):
         read_file(path, options={"encoding": "utf-8"})
     assert caught.value.params["line"] == 3
     assert read_file(path, options={"encoding": "gb18030"}).rows == 2
+
+
+def test_progress_counts_rows_and_file_bytes(session, loader, target, tmp_path):
+    path = tmp_path / "many.csv"
+    path.write_text("id,note\n" + "".join(f"{i},{'x' * 80}\n" for i in range(120_000)), "utf-8")
+    seen: list[tuple[int, int]] = []
+    result = load_file(session, loader, target, path, on_progress=lambda r, b: seen.append((r, b)))
+    assert len(seen) > 2  # a report per batch, not just one at the end
+    assert seen == sorted(seen)
+    assert seen[-1] == (120_000, path.stat().st_size) == (result.rows, result.bytes)
