@@ -281,3 +281,16 @@ def test_progress_counts_rows_and_file_bytes(session, loader, target, tmp_path):
     assert len(seen) > 2  # a report per batch, not just one at the end
     assert seen == sorted(seen)
     assert seen[-1] == (120_000, path.stat().st_size) == (result.rows, result.bytes)
+
+
+def test_a_windows_excel_export_gbk_with_crlf(tmp_path):
+    """What 另存为 CSV in Chinese Excel writes: GBK, CRLF line ends, quoted numbers."""
+    text = '统一社会信用代码,名称,注册资本\r\n91620100MA72XXXX1X,兰州牛肉面有限公司,"1000.00"\r\n'
+    text += "91620100MA72YYYY2Y,敦煌文旅有限公司,250.5\r\n"
+    path = tmp_path / "企业.csv"
+    path.write_bytes(text.encode("gbk"))
+    source = read_file(path)
+    data = source.data.read_all()
+    assert source.details["encoding"] == "gbk"
+    assert data.column("名称").to_pylist() == ["兰州牛肉面有限公司", "敦煌文旅有限公司"]
+    assert data.column("注册资本").to_pylist() == [Decimal("1000.00"), Decimal("250.50")]
