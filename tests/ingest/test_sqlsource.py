@@ -540,3 +540,18 @@ def test_a_stored_sql_source_pulls_incrementally_and_keeps_its_watermark(
         assert (job.status, job.version, job.rows) == ("succeeded", 2, 3)
         assert s.get(IngestSource, source_id).watermark > kept
         assert all(PASSWORD not in str(e.payload) for e in s.scalars(select(Event)))
+
+
+def test_a_pull_with_nothing_new_holds_no_transaction_open(pg_database):
+    reader_role = make_url(pg_database.url).username
+    source = read_sql(pg_database.url, table="dept.measure", watermark="id", since=99)
+    assert source.rows == 0 and source.details["watermark"] == "99"
+    engine = create_engine(pg_database.admin_url)
+    with engine.connect() as conn:
+        open_sessions = conn.execute(
+            text("SELECT count(*) FROM pg_stat_activity WHERE usename = :role"),
+            {"role": reader_role},
+        ).scalar()
+    engine.dispose()
+    assert open_sessions == 0
+    assert source.data.read_all().num_rows == 0

@@ -320,6 +320,11 @@ def read_sql(
             details["watermark"] = shown_since
     if limit:
         details["limit"] = limit
+    if rows == 0:  # nothing to stream: give the connection back now
+        conn.close()
+        engine.dispose()
+        empty = pa.RecordBatchReader.from_batches(reader.schema, [])
+        return Source(data=empty, rows=0, format="sql", details=details)
     guarded = _guarded(reader, conn, engine, shown, secret, timeout_seconds, deadline)
     return Source(data=guarded, rows=rows, format="sql", details=details)
 
