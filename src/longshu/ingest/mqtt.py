@@ -465,7 +465,11 @@ def collect(
     lost connection is re-established until ``stop_after`` (then ``BrokerUnavailable``);
     messages not yet landed are redelivered by the broker. A failing lake write raises, leaving its messages
     unacknowledged for the next run. ``on_progress(report)`` is called after each batch is
-    committed and before its messages are acknowledged."""
+    committed and before its messages are acknowledged.
+
+    Each batch commits in its own session from ``session_factory`` (it must, to acknowledge
+    only what is committed), so call it outside any open write transaction — on SQLite a
+    caller holding the write lock would make every batch wait for it."""
     fields = parse_schema(schema)
     topics = [check_topic(t) for t in topics]
     if not topics:
