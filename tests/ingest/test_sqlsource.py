@@ -555,3 +555,17 @@ def test_a_pull_with_nothing_new_holds_no_transaction_open(pg_database):
     engine.dispose()
     assert open_sessions == 0
     assert source.data.read_all().num_rows == 0
+
+
+def test_the_password_stays_out_of_the_logs(pg_database, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    for name in ("sqlalchemy.engine", "sqlalchemy.pool", "psycopg"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    read_sql(pg_database.url, table="dept.measure").data.read_all()
+    with pytest.raises(QueryFailed):
+        read_sql(pg_database.url, query="SELECT * FROM dept.nothing_here")
+    assert caplog.records  # the engine and pool did log
+    encoded = make_url(pg_database.url).render_as_string(hide_password=False).split(":")[2]
+    assert PASSWORD not in caplog.text and encoded.split("@")[0] not in caplog.text
