@@ -12,7 +12,7 @@ from longshu.actor import SYSTEM
 from longshu.catalog import lifecycle, search, service, subscriber  # noqa: F401 — registers handlers
 from longshu.catalog.models import Resource
 from longshu.catalog.search import SearchQuery
-
+from longshu.lake.tables import VERSION_LOADED as LOADED  # the lake's own: never forgotten
 
 _DECLARED_HERE: list[str] = []
 
@@ -27,7 +27,6 @@ def declared(name: str, zh: str, en: str) -> str:
 
 GRADE = declared("governance.grade_confirmed", "分级已确认", "Grade confirmed")
 QUALITY = declared("governance.quality_scored", "质量已评分", "Quality scored")
-LOADED = declared("lake.version_loaded", "版本已加载", "Version loaded")
 
 
 @pytest.fixture(scope="module", autouse=True)
