@@ -72,3 +72,17 @@ def test_sheet_and_key_options_reach_the_loader(session, admin, lake_env, tmp_pa
     assert twice.exit_code == 2 and "id" in twice.output  # the key repeats: refused
     missing = runner.invoke(app, ["ingest", str(tmp_path / "none.csv"), "-r", "scenic"])
     assert missing.exit_code == 2 and "none.csv" in missing.output
+
+
+def test_the_header_can_be_stated(session, admin, lake_env, tmp_path, monkeypatch):
+    """Year columns look like numbers, so sniffing takes them for data; --header says so."""
+    monkeypatch.setattr(cli.console, "width", 200)
+    tables.create_table(session, admin, "output")
+    session.commit()
+    path = tmp_path / "years.csv"
+    path.write_text("2024,2025\n100,120\n200,230\n", encoding="utf-8")
+    done = runner.invoke(app, ["ingest", str(path), "-r", "output", "--header"])
+    assert done.exit_code == 0 and "2 rows" in done.output, done.output
+    session.expire_all()
+    version = tables.get_version(session, tables.get_table(session, "output"), 1)
+    assert [c["name"] for c in version.schema] == ["c_2024", "c_2025"]

@@ -55,6 +55,9 @@ def load(
     sheet: str | None = typer.Option(None, "--sheet", help="xlsx sheet: name or number"),
     encoding: str | None = typer.Option(None, "--encoding", help="e.g. gb18030 (else detected)"),
     delimiter: str | None = typer.Option(None, "--delimiter", help="CSV delimiter"),
+    header: bool | None = typer.Option(
+        None, "--header/--no-header", help="CSV: the first row names the columns (else sniffed)"
+    ),
 ) -> None:
     """Load FILE as the next version of a lake table."""
     options: dict[str, Any] = {}
@@ -64,6 +67,8 @@ def load(
         options["encoding"] = encoding
     if delimiter:
         options["delimiter"] = "\t" if delimiter in ("\\t", "tab") else delimiter
+    if header is not None:
+        options["header"] = header
     size = file.stat().st_size if file.is_file() else None
     with Progress(
         TextColumn("[bold]{task.description}"),
