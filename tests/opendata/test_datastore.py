@@ -164,7 +164,12 @@ def test_conditional_closed_and_unknown_resources(client, open_tables):
         resource_id=f"{open_tables['conditional']}-csv",
     )  # fmt: skip
     assert "conditions" in error["message"]
-    for rid in (f"{open_tables['closed']}-csv", "99999-csv", "no-such-thing"):
+    for rid in (
+        f"{open_tables['closed']}-csv",
+        f"{open_tables['open']}-pdf",  # not one of its formats
+        "99999-csv",
+        "no-such-thing",
+    ):
         error = refused(client, "datastore_search", 404, "Not Found Error", resource_id=rid)
         assert "was not found" in error["message"]
     refused(client, "datastore_search", 409, "Validation Error")

@@ -108,20 +108,23 @@ def public_grant(tables: list[OpenTable], max_rows: int) -> Grant:
 # --- finding the table -----------------------------------------------------------------------
 
 
-def _dataset_part(resource_id: str) -> str:
-    """``12-csv`` → ``12``; a package name or code stays as it is."""
+def _dataset_part(resource_id: str) -> tuple[str, str | None]:
+    """``12-csv`` → (``12``, ``CSV``); a dataset id, package name or code stays as it is."""
     head, sep, tail = resource_id.partition("-")
     if sep and head.isdigit() and tail.isalnum() and len(tail) <= 10:
-        return head
-    return resource_id
+        return head, tail.upper()
+    return resource_id, None
 
 
 def open_table(session: Session, resource_id: str) -> OpenTable:
     """The open table behind a CKAN resource id, with the columns the public may read."""
+    dataset, fmt = _dataset_part(resource_id)
     try:
-        resource, snap = pk.visible(session, _dataset_part(resource_id))
+        resource, snap = pk.visible(session, dataset)
     except CkanNotFound as exc:
         raise CkanNotFound("datastore_resource", resource_id=resource_id[:60]) from exc
+    if fmt is not None and fmt not in (snap.get("formats") or []):
+        raise CkanNotFound("datastore_resource", resource_id=resource_id[:60])
     if snap.get("open_type") != "unconditional":
         raise CkanAuthorization("datastore_conditional")
     if resource.grade and not resource.grade.startswith(OPEN_GRADES):
