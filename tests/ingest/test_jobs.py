@@ -364,6 +364,7 @@ def test_scheduler_actor_is_the_system():
 # --- a real worker, killed mid-load ---------------------------------------------------------
 
 REDIS_URL = os.environ.get("LONGSHU_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+ROWS = 2_000_000  # the big file: long enough to be killed while its rows stream
 
 SUBMIT = """
 import sys
@@ -393,6 +394,7 @@ def worker_env(db, var_dir, target):
         "LONGSHU_INGEST_STALL_SECONDS": "3",
         "LONGSHU_INGEST_RETRY_BASE_SECONDS": "1",
         "LONGSHU_INGEST_HEARTBEAT_SECONDS": "0.5",
+        "LONGSHU_INGEST_PROGRESS_SECONDS": "0.05",  # so that the first figures show at once
     }
     yield env, RedisHuey(name, url=REDIS_URL)
     for key in client.scan_iter(f"*{name}*"):
@@ -422,13 +424,13 @@ def big_csv(path, rows: int) -> None:
             )
 
 
-def wait_for(condition, seconds: float, what: str):
+def wait_for(condition, seconds: float, what: str, every: float = 0.1):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
-        time.sleep(0.1)
+        time.sleep(every)
     raise AssertionError(f"timed out waiting for {what}")
 
 
@@ -442,7 +444,7 @@ def test_a_worker_killed_mid_load_leaves_no_version_and_the_retry_loads(
         s.info.pop("longshu_ingest_jobs", None)
     assert runner.run(db, first_id) == "succeeded"
     big = tmp_path / "big.csv"
-    big_csv(big, 1_000_000)
+    big_csv(big, ROWS)
 
     worker = start_worker(env)
     try:
@@ -455,11 +457,13 @@ def test_a_worker_killed_mid_load_leaves_no_version_and_the_retry_loads(
         )
         assert submitted.returncode == 0, submitted.stderr
         job_id = int(submitted.stdout.strip())
-        # mid-load: the worker has streamed rows into the Delta writer
-        wait_for(
-            lambda: (queue.get(f"ingest-progress:{job_id}", peek=True) or [0])[0] > 0,
+        # mid-load: the connector is handing rows to the Delta writer (Arrow hands them over
+        # in a moment; writing the Parquet files and the checksum take the seconds after)
+        streamed = wait_for(
+            lambda: (queue.get(f"ingest-progress:{job_id}", peek=True) or [0])[0],
             180,
             "the load to stream rows",
+            every=0.01,
         )
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
@@ -467,7 +471,8 @@ def test_a_worker_killed_mid_load_leaves_no_version_and_the_retry_loads(
         if worker.poll() is None:
             worker.kill()
     killed = job_of(db, job_id)
-    assert (killed.status, killed.attempts, killed.version) == ("running", 1, None)
+    assert streamed > 0  # rows were handed to the lake's writer …
+    assert (killed.status, killed.attempts, killed.version) == ("running", 1, None)  # … unfinished
     assert versions(db, target.id) == [1]  # nothing of the killed load is recorded
 
     time.sleep(3.5)  # longer than the stall time: the job's worker is gone
@@ -481,7 +486,7 @@ def test_a_worker_killed_mid_load_leaves_no_version_and_the_retry_loads(
     finally:
         worker.terminate()
         worker.wait(timeout=20)
-    assert (done.status, done.attempts, done.version, done.rows) == ("succeeded", 2, 2, 1_000_000)
+    assert (done.status, done.attempts, done.version, done.rows) == ("succeeded", 2, 2, ROWS)
     assert versions(db, target.id) == [1, 2]
     types = event_types(db, job_id)
     assert types.count("ingest.job_started") == 2
@@ -495,7 +500,7 @@ def test_a_worker_killed_mid_load_leaves_no_version_and_the_retry_loads(
     assert retry.payload["error"] == "ingest.worker_lost"
     with db.session() as s:  # the version holds exactly the new load, nothing of the killed one
         version = s.scalars(select(LakeVersion).where(LakeVersion.number == 2)).one()
-        assert version.rows == 1_000_000 and version.status == "ready"
+        assert version.rows == ROWS and version.status == "ready"
         assert tables.verify_version(s, SYSTEM, "people", 2).number == 2
 
 
