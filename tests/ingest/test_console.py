@@ -54,6 +54,7 @@ def test_the_lake_page_lists_versions_with_their_facts(manager, blocked, db):
     assert checksum[:16] in html
     assert "结构变更待确认" in html or "待确认" in html
     assert "phone" in html  # the removed column is named
+    assert "删除" in html
     assert 'data-testid="accept-people-2"' in html
 
 
