@@ -620,3 +620,26 @@ def test_an_unreachable_api_is_retried_with_backoff_then_fails(db, target, admin
         ]
     assert delays == [30, 60, 120]
     assert versions(db, target.id) == []
+
+
+def test_the_minute_housekeeping_requeues_stalled_jobs_and_starts_due_pulls(
+    db, target, admin, loader, immediate
+):
+    folder = pulls.drop_folder()
+    folder.mkdir(parents=True)
+    (folder / "people.csv").write_bytes(CSV)
+    with db.session() as s:
+        stalled = jobs.submit_upload(s, loader, "people", io.BytesIO(CSV), "a.csv")
+        stalled.status, stalled.attempts = "running", 1
+        stalled.heartbeat_at = utcnow() - dt.timedelta(hours=1)
+        s.info.pop("longshu_ingest_jobs", None)
+        source = sources.create_source(
+            s, admin, name="每日名单", connector="file", table="people",
+            options={"path": "people.csv"}, schedule_kind="interval", interval_seconds=60,
+        )  # fmt: skip
+        source.next_run_at = utcnow() - dt.timedelta(seconds=1)
+    figures = runner.ingest_housekeeping.call_local()
+    assert figures == {"stalled": 1, "lost": 0, "due": 1}
+    with db.session() as s:
+        finished = s.scalars(select(IngestJob.status).order_by(IngestJob.id)).all()
+    assert finished == ["succeeded", "succeeded"]  # the retry ran at once in immediate mode
