@@ -643,3 +643,62 @@ def test_the_minute_housekeeping_requeues_stalled_jobs_and_starts_due_pulls(
     with db.session() as s:
         finished = s.scalars(select(IngestJob.status).order_by(IngestJob.id)).all()
     assert finished == ["succeeded", "succeeded"]  # the retry ran at once in immediate mode
+
+
+def _mqtt_broker_up() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 1883), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _mqtt_broker_up(), reason="no MQTT broker on 127.0.0.1:1883")
+def test_an_mqtt_source_lands_its_readings_as_a_job(db, lake_env, admin, immediate):
+    """A stream's pull: a bounded collection whose micro-batches are versions of their own."""
+    import json
+
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    run = uuid.uuid4().hex[:10]
+    schema = {"station": "string", "ts": "timestamp", "temp_c": "float"}
+    options = {
+        "host": "127.0.0.1", "port": 1883, "client_id": f"longshu-jobs-{run}",
+        "topics": [f"j{run}/weather/+/reading"], "schema": schema, "batch_size": 100,
+        "max_seconds": 0.5, "stop_after": 20, "idle_seconds": 1.0, "session_expiry": 60,
+    }  # fmt: skip
+    with db.session() as s:
+        tables.create_table(s, admin, "weather", key_columns=["station", "ts"], owner_org_id=7)
+        source = sources.create_source(
+            s, admin, name="气象站", connector="mqtt", table="weather", mode="append",
+            options={**options, "max_messages": 1, "idle_seconds": 0.5},
+        )  # fmt: skip
+        source_id = source.id
+        opening = jobs.submit_pull(s, admin, source).id  # subscribes: the broker keeps the rest
+    assert job_of(db, opening).status == "succeeded"
+    client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
+    client.connect("127.0.0.1", 1883)
+    client.loop_start()
+    try:
+        for i in range(5):
+            body = {"station": f"ws{i}", "ts": f"2026-11-29T08:0{i}:00+00:00", "temp_c": -3.5 + i}
+            client.publish(
+                f"j{run}/weather/ws{i}/reading", json.dumps(body), qos=1
+            ).wait_for_publish(10)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    with db.session() as s:
+        sources.update_source(s, admin, source_id, options={**options, "max_messages": 5})
+        job_id = jobs.submit_pull(s, admin, source_id).id
+    done = job_of(db, job_id)
+    assert (done.status, done.rows) == ("succeeded", 5), done.error_params
+    assert done.version == max(versions(db, tables_id(db, "weather")))
+
+
+def tables_id(db, name: str) -> int:
+    with db.session() as s:
+        return tables.get_table(s, name).id

@@ -6,12 +6,18 @@ Built in: ``file`` (a file in the source drop folder ``<var>/ingest/sources/``),
 newest value) and ``http`` (``ingest.httpsource.read_http``). Other connectors register how
 they pull: ``register_connector("mqtt", pull)``, where ``pull(session, actor, source, job,
 options, on_progress)`` loads one version and returns the connector's result (``version``,
-``status``, ``rows`` and, optionally, ``watermark`` or ``details["until"]``)."""
+``status``, ``rows`` and, optionally, ``watermark`` or ``details["until"]``).
+
+Streams are different: ``mqtt`` collects for a bounded run and lands each micro-batch as its
+own version in its own transaction (committed before the broker is acknowledged), so the
+worker runs it outside the job's transaction (``collect``); the job then records the last
+version and the rows landed."""
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +45,68 @@ def register_connector(kind: str, pull: Puller) -> None:
 
 def drop_folder() -> Path:
     return get_settings().var_dir / "ingest" / "sources"
+
+
+@dataclass
+class StreamResult:
+    """What a streaming pull did: its micro-batches are versions committed as they landed."""
+
+    version: int | None
+    status: str | None
+    rows: int
+    bytes: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def streams(source: IngestSource) -> bool:
+    """Does the source's connector commit its own versions (micro-batches of a stream)?"""
+    return source.connector in STREAMING
+
+
+def collect(
+    database: Any,
+    actor: Actor,
+    source: IngestSource,
+    job: IngestJob,
+    on_progress: Callable[[int, int], None],
+) -> StreamResult:
+    """One bounded run of a stream: each micro-batch lands as its own version, committed in
+    its own transaction before the broker is acknowledged (``ingest.mqtt``)."""
+    return STREAMING[source.connector](
+        database, actor, source, job, source_options(source), on_progress
+    )
+
+
+def _collect_mqtt(
+    database: Any,
+    actor: Actor,
+    source: IngestSource,
+    job: IngestJob,
+    options: dict[str, Any],
+    on_progress: Callable[[int, int], None],
+) -> StreamResult:
+    from longshu.ingest import mqtt
+
+    report = mqtt.collect_with_options(
+        database.sessionmaker,
+        actor,
+        source.table_id,
+        options,
+        on_progress=lambda r: on_progress(r.landed, r.received),
+    )
+    return StreamResult(
+        version=report.versions[-1] if report.versions else None,
+        status="ready" if report.versions else None,
+        rows=report.landed,
+        details={
+            "received": report.received,
+            "rejected": report.rejected,
+            "batches": report.batches,
+        },
+    )
+
+
+STREAMING: dict[str, Callable[..., StreamResult]] = {"mqtt": _collect_mqtt}
 
 
 def pull(

@@ -69,6 +69,8 @@ def run(database: Database, job_id: int) -> str:
     actor = job_actor(job)
     progress = Progress(database, job.id)
     outcome = "failed"
+    if _streaming(database, job):
+        return _finish(job, _run_stream(database, actor, job, progress))
     with database.sessionmaker() as session:
         if database.engine.dialect.name == "sqlite":  # the load writes after reading
             session.connection(execution_options={"sqlite_immediate": True})
@@ -97,6 +99,10 @@ def run(database: Database, job_id: int) -> str:
                     raise  # KeyboardInterrupt, SystemExit: the stall check requeues it
                 log.exception("load job failed", extra={"job": job.id})
                 outcome = _fail_apart(database, actor, job, error, progress)
+    return _finish(job, outcome)
+
+
+def _finish(job: IngestJob, outcome: str) -> str:
     try:
         huey.delete(progress_key(job.id))
     except Exception:
@@ -104,6 +110,37 @@ def run(database: Database, job_id: int) -> str:
     if outcome in ("succeeded", "cancelled"):
         remove_upload(job)
     return outcome
+
+
+def _streaming(database: Database, job: IngestJob) -> bool:
+    if job.kind != "pull" or job.source_id is None:
+        return False
+    from longshu.ingest import pulls
+    from longshu.ingest.models import IngestSource
+
+    with database.sessionmaker() as session:
+        source = session.get(IngestSource, job.source_id)
+        return source is not None and pulls.streams(source)
+
+
+def _run_stream(database: Database, actor: Actor, job: IngestJob, progress: Progress) -> str:
+    """A stream lands its micro-batches in transactions of its own; the job records the
+    outcome afterwards (a failure leaves the batches already landed, as a stream must)."""
+    from longshu.ingest import pulls, sources
+
+    progress.start()
+    try:
+        with database.sessionmaker() as session:
+            source = sources.get_source(session, job.source_id)
+        result = pulls.collect(database, actor, source, job, progress.report)
+    except Exception as error:
+        progress.stop()
+        if not isinstance(error, LongshuError):
+            log.exception("stream job failed", extra={"job": job.id})
+        return _fail_apart(database, actor, job, error, progress)
+    progress.stop()
+    with writing(database) as session:
+        return _succeed(session, actor, job, result, progress)
 
 
 def claim(database: Database, job_id: int) -> IngestJob | None:
