@@ -702,3 +702,18 @@ def test_an_mqtt_source_lands_its_readings_as_a_job(db, lake_env, admin, immedia
 def tables_id(db, name: str) -> int:
     with db.session() as s:
         return tables.get_table(s, name).id
+
+
+def test_a_running_jobs_progress_is_read_from_the_queue_store_too(db, target, loader, immediate):
+    """On SQLite the load holds the write lock: the worker's figures reach readers through
+    the queue's own store; the newer figures win and the bar stops short of 100 %."""
+    with db.session() as s:
+        job = jobs.submit_upload(s, loader, "people", io.BytesIO(CSV), "a.csv")
+        job.status, job.rows, job.bytes, job.total_bytes = "running", 5, 10, 1000
+        s.info.pop("longshu_ingest_jobs", None)
+    jobs.huey.put(jobs.progress_key(job.id), [400, 1000])
+    try:
+        assert jobs.live_progress(job_of(db, job.id)) == (400, 1000, 99)
+    finally:
+        jobs.huey.delete(jobs.progress_key(job.id))
+    assert jobs.live_progress(job_of(db, job.id)) == (5, 10, 1)

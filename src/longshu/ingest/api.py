@@ -138,10 +138,7 @@ def table_names(ctx: Ctx, ids: set[int]) -> dict[int, str]:
 
 def job_out(ctx: Ctx, job: IngestJob, names: dict[int, str] | None = None) -> JobOut:
     names = names if names is not None else table_names(ctx, {job.table_id})
-    rows, size = jobs.live_progress(job)
-    percent = job.percent
-    if job.status == "running" and job.total_bytes:
-        percent = min(99, int(size * 100 / job.total_bytes))
+    rows, size, percent = jobs.live_progress(job)
     return JobOut(
         **{
             name: getattr(job, name)

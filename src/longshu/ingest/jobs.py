@@ -432,16 +432,18 @@ def progress_key(job_id: int) -> str:
     return f"ingest-progress:{job_id}"
 
 
-def live_progress(job: IngestJob) -> tuple[int, int]:
-    """(rows, bytes) of a job: for a running job the newer of the row's figures and the
-    ones its worker shared through the queue's store."""
+def live_progress(job: IngestJob) -> tuple[int, int, int | None]:
+    """(rows, bytes, percent) of a job: for a running job the newer of the row's figures
+    and the ones its worker shared through the queue's store; the percentage of the file
+    read (None when its size is unknown; 99 at most until the version is recorded)."""
     rows, size = job.rows or 0, job.bytes or 0
     if job.status != "running":
-        return rows, size
+        return rows, size, job.percent
     try:
         shared = huey.get(progress_key(job.id), peek=True)
     except Exception:
         shared = None
     if shared:
         rows, size = max(rows, int(shared[0])), max(size, int(shared[1]))
-    return rows, size
+    percent = min(99, int(size * 100 / job.total_bytes)) if job.total_bytes else None
+    return rows, size, percent

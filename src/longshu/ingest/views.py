@@ -98,10 +98,7 @@ def _jobs_context(ctx: Ctx) -> dict[str, Any]:
     names = table_names(ctx, {j.table_id for j in items})
     shown = []
     for job in items:
-        rows, size = jobs.live_progress(job)
-        percent = job.percent
-        if job.status == "running" and job.total_bytes:
-            percent = min(99, int(size * 100 / job.total_bytes))
+        rows, size, percent = jobs.live_progress(job)
         shown.append(
             {
                 "job": job,
