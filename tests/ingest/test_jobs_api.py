@@ -146,3 +146,10 @@ def test_sources_are_managed_by_the_administrator_and_run_by_the_department(
         payloads = [e.payload for e in s.scalars(select(Event).where(Event.type.like("ingest.%")))]
     assert types == {"ingest.source_created", "ingest.source_updated", "ingest.source_deleted"}
     assert "tok-secret" not in str(payloads)
+
+
+def test_an_upload_may_not_raise_the_readers_safety_limits(client, target, dept):
+    refused = upload(client, dept, options='{"max_bytes": 99999999999}')
+    assert refused.status_code == 422 and "max_bytes" in refused.json()["error"]["message"]
+    accepted = upload(client, dept, options='{"encoding": "gbk", "delimiter": ","}')
+    assert accepted.status_code == 202

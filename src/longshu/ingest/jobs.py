@@ -181,7 +181,15 @@ def save_upload(stream: IO[bytes], filename: str, load_id: str, limit: int) -> t
     return path, size
 
 
-def _check_load(mode: str, fmt: str) -> None:
+# what a submitter may tell the reader; the safety limits (max_bytes, max_field,
+# max_unzipped_bytes, batch_rows) stay the platform's
+READER_OPTIONS = frozenset({"encoding", "delimiter", "header", "sheet", "header_row"})
+
+
+def _check_load(mode: str, fmt: str, options: dict[str, Any] | None = None) -> None:
+    refused = sorted(set(options or {}) - READER_OPTIONS)
+    if refused:
+        raise InvalidJob(detail=f"reader options not accepted: {', '.join(refused)[:200]}")
     if mode not in LOAD_MODES:
         raise InvalidJob(detail=f"load mode {mode[:20]!r}")
     if fmt != "auto" and fmt not in ("csv", "tsv", "xlsx", "json", "ndjson", "parquet"):
@@ -204,7 +212,7 @@ def submit_upload(
     the table. The worker starts once the caller's transaction commits."""
     table = tables.get_table(session, table_ref)
     access.require(actor, "lake.load", table)
-    _check_load(mode, format)
+    _check_load(mode, format, options)
     load_id = uuid.uuid4().hex
     path, size = save_upload(stream, filename, load_id, job_settings().max_upload_bytes)
     session.info.setdefault(_UPLOADS, []).append(path.parent)
