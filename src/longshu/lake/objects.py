@@ -56,7 +56,7 @@ def put_object(
         existing = session.get(LakeObject, digest)
         final = store.object_path(digest)
         if existing is None or not store.exists(final):
-            store.fs.create_dir(final.rsplit("/", 1)[0], recursive=True)
+            store.make_dirs(final.rsplit("/", 1)[0])
             encrypted = existing.encrypted if existing is not None else encrypt
             _place(store, tmp, final, encrypted)
         if existing is not None:

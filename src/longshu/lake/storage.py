@@ -61,8 +61,14 @@ class Storage:
 
     def tmp_dir(self) -> str:
         path = f"{self.base}/objects/tmp"
-        self.fs.create_dir(path, recursive=True)
+        self.make_dirs(path)
         return path
+
+    def make_dirs(self, path: str) -> None:
+        """Create a folder (and its parents) locally; object stores have no folders (pyarrow
+        would write an empty marker object for each level)."""
+        if self.local:
+            self.fs.create_dir(path, recursive=True)
 
     def fs_path(self, uri: str) -> str:
         """A data file URI (as deltalake reports it) as a path for ``fs``, refusing anything
@@ -111,13 +117,26 @@ def storage() -> Storage:
 
 
 def _s3(options: dict[str, str]) -> pafs.FileSystem:
-    """pyarrow's S3 filesystem configured from deltalake-style storage options."""
-    endpoint = options.get("AWS_ENDPOINT_URL", "")
+    """pyarrow's S3 filesystem configured from deltalake-style storage options (the names
+    deltalake accepts: ``AWS_ENDPOINT_URL`` or ``AWS_ENDPOINT``, any case)."""
+    endpoint = _option(options, "AWS_ENDPOINT_URL", "AWS_ENDPOINT", "ENDPOINT_URL", "ENDPOINT")
     parsed = urlparse(endpoint) if endpoint else None
+    virtual = _option(options, "AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "VIRTUAL_HOSTED_STYLE_REQUEST")
     return pafs.S3FileSystem(
-        access_key=options.get("AWS_ACCESS_KEY_ID"),
-        secret_key=options.get("AWS_SECRET_ACCESS_KEY"),
-        region=options.get("AWS_REGION", "us-east-1"),
+        access_key=_option(options, "AWS_ACCESS_KEY_ID", "ACCESS_KEY_ID"),
+        secret_key=_option(options, "AWS_SECRET_ACCESS_KEY", "SECRET_ACCESS_KEY"),
+        session_token=_option(options, "AWS_SESSION_TOKEN", "AWS_TOKEN", "SESSION_TOKEN", "TOKEN"),
+        region=_option(options, "AWS_REGION", "AWS_DEFAULT_REGION", "REGION") or "us-east-1",
         endpoint_override=(parsed.netloc if parsed else None),
         scheme=(parsed.scheme if parsed else "https"),
+        force_virtual_addressing=(virtual or "").lower() in ("1", "true", "yes"),
     )
+
+
+def _option(options: dict[str, str], *names: str) -> str | None:
+    """A storage option by any of its names, case-insensitively."""
+    folded = {key.upper(): value for key, value in options.items()}
+    for name in names:
+        if folded.get(name):
+            return str(folded[name])
+    return None
