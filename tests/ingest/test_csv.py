@@ -294,3 +294,24 @@ def test_a_windows_excel_export_gbk_with_crlf(tmp_path):
     assert source.details["encoding"] == "gbk"
     assert data.column("名称").to_pylist() == ["兰州牛肉面有限公司", "敦煌文旅有限公司"]
     assert data.column("注册资本").to_pylist() == [Decimal("1000.00"), Decimal("250.50")]
+
+
+def test_code_columns_stay_text_by_name_or_option(tmp_path):
+    """行政区划代码 620102 is a code: compared, never added up; its column stays text."""
+    path = tmp_path / "regions.csv"
+    path.write_text(
+        "xzqhdm,区划代码,county_code,zip,rk,level\n620102,620102,620102,730000,12,3\n"
+        "620103,620103,620103,730050,15,3\n",
+        encoding="utf-8",
+    )
+    types = {f.name: f.type for f in read_file(path).data.schema}
+    assert types["xzqhdm"] == pa.string()
+    assert types["区划代码"] == pa.string()
+    assert types["county_code"] == pa.string()
+    assert types["zip"] == pa.string()
+    assert types["rk"] == pa.int64()
+    assert types["level"] == pa.int64()
+    chosen = read_file(path, options={"text_columns": ["level"]}).data.schema
+    assert chosen.field("level").type == pa.string()
+    with pytest.raises(InvalidOption):
+        read_file(path, options={"text_columns": 7})

@@ -138,3 +138,14 @@ def test_old_excel_and_binary_files_are_not_guessed(tmp_path):
     blob.write_bytes(b"\x00\x01\x02" * 10)
     with pytest.raises(UnknownFormat):
         read_file(blob)
+
+
+def test_code_fields_of_json_records_stay_text(tmp_path):
+    path = tmp_path / "stations.json"
+    path.write_text('[{"station": {"xzqhdm": 620102, "hm": 931}, "t": 3}]', encoding="utf-8")
+    schema = read_file(path).data.schema
+    assert schema.field("station_xzqhdm").type == pa.string()
+    assert schema.field("station_hm").type == pa.string()
+    assert schema.field("t").type == pa.int64()
+    chosen = read_file(path, options={"text_columns": ["t"]}).data.schema
+    assert chosen.field("t").type == pa.string()

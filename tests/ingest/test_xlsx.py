@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import pyarrow as pa
 import pytest
 
 from longshu.ingest import load_file, read_file
@@ -194,3 +195,15 @@ def test_cell_types_are_kept(tmp_path):
     assert types["数量"] == "int64" and types["比例"] == "double"
     assert types["是否"] == "bool"
     assert data.column("日期")[0].as_py() in (dt.date(2026, 1, 1), dt.datetime(2026, 1, 1))
+
+
+def test_code_columns_of_a_workbook_stay_text(tmp_path):
+    """A spreadsheet stores 620102 as a number; the code column keeps it as the text 620102."""
+    path = workbook(
+        tmp_path / "regions.xlsx",
+        {"区划": [["行政区划代码", "人口"], [620102, 12.0], [620103.0, 15]]},
+    )
+    table = read_file(path).data
+    assert table.schema.field("行政区划代码").type == pa.string()
+    assert table.column("行政区划代码").to_pylist() == ["620102", "620103"]
+    assert table.schema.field("人口").type == pa.int64()  # a quantity stays a number

@@ -58,9 +58,14 @@ def load(
     header: bool | None = typer.Option(
         None, "--header/--no-header", help="CSV: the first row names the columns (else sniffed)"
     ),
+    text: list[str] = typer.Option(
+        [], "--text", help="column kept as text whatever its values look like (repeat)"
+    ),
 ) -> None:
     """Load FILE as the next version of a lake table."""
     options: dict[str, Any] = {}
+    if text:
+        options["text_columns"] = list(text)
     if sheet is not None:
         options["sheet"] = int(sheet) if sheet.isdigit() else sheet
     if encoding:

@@ -5,7 +5,8 @@ Types of text columns (CSV): every value of a column is looked at, batch by batc
 vectorised, and the column settles on the narrowest type that holds them all — int64 →
 decimal128 → text, date → timestamp → text — so converting can never meet a value it cannot
 convert. Codes with leading zeros (身份证号, postcodes, 0931…) and numbers over 15 digits stay
-text. Timestamps without a zone stay wall-clock times (timestamp without time zone)."""
+text, and so does every column whose name says it holds codes (``holds_codes``: 行政区划代码
+620102 is compared, never added up) or that the load names in ``text_columns``. Timestamps without a zone stay wall-clock times (timestamp without time zone)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from longshu.ingest.errors import InvalidOption
+
 _NOT_WORD = re.compile(r"[^\w]+")
+# Names of code columns: English words, Chinese words, and the pinyin initials of GB/T data
+# element names (xzqhdm 行政区划代码, tyshxydm 统一社会信用代码, yzbm 邮政编码, zjhm 证件号码).
+_CODE_NAME = re.compile(
+    r"(code|codes|zip|postcode|phone|mobile|dm|bm|bh|hm|代码|编码|编号|号码|号|区划|邮编|电话|手机)$",
+    re.IGNORECASE,
+)
 INT_PATTERN = r"^[+-]?(0|[1-9]\d{0,14})$"  # no leading zeros (codes stay text), ≤ 15 digits
 NUMBER_PATTERN = r"^[+-]?(0|[1-9]\d*)(\.\d+)?$"
 _INT = re.compile(INT_PATTERN)
@@ -53,6 +62,21 @@ def column_names(raw: list[Any]) -> list[str]:
     return names
 
 
+def holds_codes(name: str, text_columns: frozenset[str] = frozenset()) -> bool:
+    """Whether a column keeps its values as text whatever they look like."""
+    return name in text_columns or bool(_CODE_NAME.search(name))
+
+
+def text_columns_option(options: dict[str, Any]) -> frozenset[str]:
+    """The load's ``text_columns`` option: column names that stay text."""
+    given = options.get("text_columns") or []
+    if isinstance(given, str):
+        given = [part.strip() for part in given.split(",") if part.strip()]
+    if not isinstance(given, list | tuple) or not all(isinstance(n, str) for n in given):
+        raise InvalidOption(option="text_columns", detail="a list of column names")
+    return frozenset(given)
+
+
 def value_kind(value: str) -> str:
     """What one text value reads as: int, decimal, date, timestamp or string."""
     if _INT.match(value):
@@ -70,8 +94,9 @@ class TextColumn:
     """Watches every value of one text column (Arrow string batches, "" is empty) and
     settles on the narrowest type that holds them all."""
 
-    def __init__(self) -> None:
-        self.kind: str | None = None  # None until a non-empty value is seen
+    def __init__(self, codes: bool = False) -> None:
+        # None until a non-empty value is seen; a code column is text from the start
+        self.kind: str | None = "string" if codes else None
         self.scale = 0
         self.digits = 0
         self.iso = True  # every date/time value is ISO-8601 (Arrow's fast cast reads it)
@@ -198,10 +223,10 @@ def _stamp(value: str) -> dt.datetime | None:
         return None
 
 
-def value_column(values: list[Any]) -> pa.Array:
+def value_column(values: list[Any], codes: bool = False) -> pa.Array:
     """Python values (from JSON or a spreadsheet) → one Arrow array: ints, floats, bools,
-    dates and timestamps keep their type; mixed columns become text."""
-    kinds = {_py_kind(v) for v in values if v is not None and v != ""}
+    dates and timestamps keep their type; mixed columns and code columns become text."""
+    kinds = {"string"} if codes else {_py_kind(v) for v in values if v is not None and v != ""}
     if kinds <= {"int"}:
         kind = "int" if kinds else "string"
     elif kinds <= {"int", "float"}:
@@ -242,6 +267,8 @@ def _py_kind(value: Any) -> str:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():  # a spreadsheet's number as a code
+        return str(int(value))
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.date):

@@ -25,7 +25,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from longshu.ingest.columns import TextColumn, column_names, value_kind
+from longshu.ingest.columns import (
+    TextColumn,
+    column_names,
+    holds_codes,
+    text_columns_option,
+    value_kind,
+)
 from longshu.ingest.errors import (
     EmptyFile,
     InvalidOption,
@@ -123,6 +129,7 @@ class _Settings:
     names: list[str]
     max_field: int
     quoting: bool = True
+    text_columns: frozenset[str] = frozenset()
 
     @property
     def arrow_encoding(self) -> str:
@@ -239,7 +246,8 @@ def _settings(
     if not first:
         raise EmptyFile(name=path.name)
     names = column_names(first) if header else [f"col_{i}" for i in range(1, len(first) + 1)]
-    return _Settings(encoding, delimiter, header, names, max_field)
+    text_columns = text_columns_option(options)
+    return _Settings(encoding, delimiter, header, names, max_field, text_columns=text_columns)
 
 
 def _open(path: Path, settings: _Settings, handler: Any, threads: bool) -> pa.RecordBatchReader:
@@ -268,7 +276,7 @@ def _open(path: Path, settings: _Settings, handler: Any, threads: bool) -> pa.Re
 def _scan(path: Path, settings: _Settings, spill: IO[bytes]) -> _Scan:
     """Pass 1: every row parsed as text; shapes, field sizes and types checked; the batches
     spilled (while the file is still good) for pass 2."""
-    scan = _Scan(typers=[TextColumn() for _ in settings.names])
+    scan = _Scan(typers=[TextColumn(holds_codes(n, settings.text_columns)) for n in settings.names])
     expected = len(settings.names)
     first_line = 2 if settings.header else 1
 

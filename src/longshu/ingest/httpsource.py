@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 
 from longshu.ingest.errors import IngestError, InvalidOption
-from longshu.ingest.jsonfile import _records
+from longshu.ingest.jsonfile import records_source
 from longshu.ingest.source import MB, Source
 
 PAGING_KINDS = ("none", "page", "offset", "cursor", "link")
@@ -292,7 +292,7 @@ def read_http(
                 query = {}  # the link carries its own parameters
     if not items:
         raise HttpNoRecords(url=shown)
-    source = _records(_Label(shown), items, "json", "utf-8")  # type: ignore[arg-type]
+    source = records_source(_Label(shown), items, "json", "utf-8")  # type: ignore[arg-type]
     details = {
         "url": shown,
         "pages": pages,

@@ -183,7 +183,9 @@ def save_upload(stream: IO[bytes], filename: str, load_id: str, limit: int) -> t
 
 # what a submitter may tell the reader; the safety limits (max_bytes, max_field,
 # max_unzipped_bytes, batch_rows) stay the platform's
-READER_OPTIONS = frozenset({"encoding", "delimiter", "header", "sheet", "header_row"})
+READER_OPTIONS = frozenset(
+    {"encoding", "delimiter", "header", "sheet", "header_row", "text_columns"}
+)
 
 
 def _check_load(mode: str, fmt: str, options: dict[str, Any] | None = None) -> None:

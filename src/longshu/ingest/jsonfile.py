@@ -9,7 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from longshu.ingest.columns import column_names, value_column
+from longshu.ingest.columns import column_names, holds_codes, text_columns_option, value_column
 from longshu.ingest.csvfile import detect_encoding
 from longshu.ingest.errors import (
     EmptyFile,
@@ -38,7 +38,9 @@ def read_json(path: Path, options: dict[str, Any]) -> Source:
         doc = lists[0] if len(lists) == 1 else doc
     if not isinstance(doc, list):
         raise NotRecords(name=path.name)
-    return _records(path, list(enumerate(doc, start=1)), "json", encoding)
+    return records_source(
+        path, list(enumerate(doc, start=1)), "json", encoding, text_columns_option(options)
+    )
 
 
 def read_ndjson(path: Path, options: dict[str, Any]) -> Source:
@@ -59,10 +61,17 @@ def read_ndjson(path: Path, options: dict[str, Any]) -> Source:
                     problems.append(RowProblem(number, "bad_json", {"detail": error.msg}))
     if count:
         raise MalformedRows(path.name, problems, count)
-    return _records(path, items, "ndjson", encoding)
+    return records_source(path, items, "ndjson", encoding, text_columns_option(options))
 
 
-def _records(path: Path, items: list[tuple[int, Any]], fmt: str, encoding: str) -> Source:
+def records_source(
+    path: Path,
+    items: list[tuple[int, Any]],
+    fmt: str,
+    encoding: str,
+    text_columns: frozenset[str] = frozenset(),
+) -> Source:
+    """Numbered JSON records → one flattened table (every record checked first)."""
     if not items:
         raise EmptyFile(name=path.name)
     problems: list[RowProblem] = []
@@ -87,7 +96,10 @@ def _records(path: Path, items: list[tuple[int, Any]], fmt: str, encoding: str) 
         raise MalformedRows(path.name, problems, count)
     raw = list(keys)
     names = column_names(raw)
-    arrays = [value_column([r.get(k) for r in flat_rows]) for k in raw]
+    arrays = [
+        value_column([r.get(k) for r in flat_rows], holds_codes(name, text_columns))
+        for k, name in zip(raw, names, strict=True)
+    ]
     table = pa.Table.from_arrays(arrays, names=names)
     return Source(data=table, rows=table.num_rows, format=fmt, details={"encoding": encoding})
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from longshu.ingest.columns import column_names, value_column
+from longshu.ingest.columns import column_names, holds_codes, text_columns_option, value_column
 from longshu.ingest.errors import (
     EmptyFile,
     FileTooLarge,
@@ -80,7 +80,11 @@ def read_xlsx(path: Path, options: dict[str, Any]) -> Source:
     width = len(head)
     names_out = column_names(head)
     body = [r for r in rows[1:] if any(v not in (None, "") for v in r)]
-    arrays = [value_column([r[i] if i < len(r) else None for r in body]) for i in range(width)]
+    text = text_columns_option(options)
+    arrays = [
+        value_column([r[i] if i < len(r) else None for r in body], holds_codes(names_out[i], text))
+        for i in range(width)
+    ]
     table = pa.Table.from_arrays(arrays, names=names_out)
     return Source(
         data=table,
