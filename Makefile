@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= --durations=15
 # extras `make test` and `make bench` add (heavy peers stay out of `make run`)
 TEST_EXTRAS ?= test,spark
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -47,11 +47,20 @@ services:
 
 # both passes always run; the target fails if either did
 test: $(VENV)/.test-installed services
-	@rc=0; summary=""; \
+	@# the two backends run side by side (each has its own database, Redis queue names,
+	@# MQTT topics and ports), then each run's output is printed whole
+	@mkdir -p var; \
 	for backend in sqlite pg; do \
-	  echo "== LONGSHU_TEST_DB=$$backend pytest $(PYTEST_ARGS) =="; start=$$(date +%s); \
-	  if LONGSHU_TEST_DB=$$backend $(BIN)/pytest $(PYTEST_ARGS); then result=passed; else result=FAILED; rc=1; fi; \
-	  summary="$$summary  $$backend: $$result in $$(( $$(date +%s) - start )) s\n"; \
+	  ( start=$$(date +%s); \
+	    LONGSHU_TEST_DB=$$backend $(BIN)/pytest $(PYTEST_ARGS) > var/test-$$backend.log 2>&1; \
+	    echo "$$? $$(( $$(date +%s) - start ))" > var/test-$$backend.rc ) & \
+	done; wait; \
+	rc=0; summary=""; \
+	for backend in sqlite pg; do \
+	  echo "== LONGSHU_TEST_DB=$$backend pytest $(PYTEST_ARGS) =="; cat var/test-$$backend.log; \
+	  set -- $$(cat var/test-$$backend.rc); \
+	  if [ "$$1" = 0 ]; then result=passed; else result=FAILED; rc=1; fi; \
+	  summary="$$summary  $$backend: $$result in $$2 s\n"; \
 	done; \
 	printf "== make test ==\n$$summary"; exit $$rc
 

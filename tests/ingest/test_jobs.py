@@ -645,17 +645,6 @@ def test_the_minute_housekeeping_requeues_stalled_jobs_and_starts_due_pulls(
     assert finished == ["succeeded", "succeeded"]  # the retry ran at once in immediate mode
 
 
-def _mqtt_broker_up() -> bool:
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", 1883), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-@pytest.mark.skipif(not _mqtt_broker_up(), reason="no MQTT broker on 127.0.0.1:1883")
 def test_an_mqtt_source_lands_its_readings_as_a_job(db, lake_env, admin, immediate):
     """A stream's pull: a bounded collection whose micro-batches are versions of their own."""
     import json

@@ -118,3 +118,32 @@ def test_events_of_http_changes_name_the_acting_credential(api, admin_h, emitted
     org = create(api, admin_h).json()
     [event] = emitted("orgs.created")
     assert event.subject_id == str(org["id"]) and event.actor_kind == "app"
+
+
+def test_a_write_request_waits_for_another_writer_instead_of_failing(api, admin_h, db):
+    """Another process (the embedded worker, the ledger) is in the middle of a write when a
+    request that reads and then writes arrives: it waits its turn and succeeds (on SQLite a
+    stale read snapshot would otherwise end in "database is locked")."""
+    import threading
+    import time
+
+    from sqlalchemy import update
+
+    from longshu.orgs.models import Region
+
+    other = db.engine.connect()
+    writing = other.begin()
+    other.execute(update(Region).where(Region.code == "620100").values(name=Region.name))
+
+    def finish() -> None:
+        time.sleep(0.5)
+        writing.commit()
+
+    finisher = threading.Thread(target=finish)
+    finisher.start()
+    try:
+        created = create(api, admin_h)
+    finally:
+        finisher.join()
+        other.close()
+    assert created.status_code == 201, created.text

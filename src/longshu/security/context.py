@@ -48,6 +48,9 @@ async def csrf_guard(request: Request) -> None:
         raise
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def requires(permission_name: str) -> Any:
     """``ctx: Ctx = requires("domain.action")`` — checks CSRF, resolves the actor, checks the
     permission and yields a ``Ctx`` whose session commits when the route returns, before the
@@ -60,6 +63,11 @@ def requires(permission_name: str) -> Any:
 
         database = get_database()
         session = database.sessionmaker()
+        if request.method not in SAFE_METHODS:
+            # SQLite: a request that writes takes the write lock at BEGIN, so a read-then-write
+            # never meets another process's commit (the embedded worker, the ledger) with
+            # "database is locked"; it waits its turn instead. Reads never take it.
+            session.connection(execution_options={"sqlite_immediate": True})
         try:
             try:
                 actor = resolve_actor(session, request)
