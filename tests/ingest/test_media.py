@@ -20,28 +20,12 @@ from pypdf import PdfWriter
 from sqlalchemy import func, select
 
 from longshu import lake
-from longshu.actor import Actor
 from longshu.events import Event
 from longshu.ingest import media
 from longshu.lake import objects, tables
-from longshu.lake.config import reset_lake_settings
 from longshu.lake.models import LakeObject, LakeVersion
 from longshu.lake.policy import Grant, TableGrant
 from longshu.security.crypto import sm3_hex
-
-
-@pytest.fixture
-def lake_env(settings, monkeypatch):
-    for name in ("URI", "ENGINE", "STORAGE_OPTIONS"):
-        monkeypatch.delenv(f"LONGSHU_LAKE_{name}", raising=False)
-    reset_lake_settings()
-    yield settings
-    reset_lake_settings()
-
-
-@pytest.fixture
-def admin() -> Actor:
-    return Actor(kind="user", id=1, name="admin", roles=frozenset({"platform_admin"}), mfa=True)
 
 
 @pytest.fixture

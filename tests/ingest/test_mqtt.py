@@ -24,47 +24,16 @@ from paho.mqtt.properties import Properties
 from sqlalchemy import select
 
 from longshu import lake
-from longshu.actor import Actor
 from longshu.errors import LongshuError
 from longshu.events import Event
 from longshu.ingest import mqtt
 from longshu.lake import tables
-from longshu.lake.config import reset_lake_settings
 from longshu.lake.models import LakeVersion
 from longshu.lake.policy import Grant, TableGrant
 
 HOST, PORT = "127.0.0.1", 1883
 SCHEMA = {"station": "string", "ts": "timestamp", "temp_c": "float", "humidity": "int?"}
 KEYS = ["station", "ts"]
-
-
-def _broker_up() -> bool:
-    import socket
-
-    try:
-        socket.create_connection((HOST, PORT), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-pytestmark = pytest.mark.skipif(
-    not _broker_up(), reason="no MQTT broker on 127.0.0.1:1883 (run scripts/ensure_services.sh)"
-)
-
-
-@pytest.fixture
-def lake_env(settings, monkeypatch):
-    for name in ("URI", "ENGINE", "STORAGE_OPTIONS"):
-        monkeypatch.delenv(f"LONGSHU_LAKE_{name}", raising=False)
-    reset_lake_settings()
-    yield settings
-    reset_lake_settings()
-
-
-@pytest.fixture
-def admin() -> Actor:
-    return Actor(kind="user", id=1, name="admin", roles=frozenset({"platform_admin"}), mfa=True)
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ import sys
 import time
 import uuid
 
+import boto3
+import botocore.exceptions
 import pytest
 from tests.lake.conftest import people
 
@@ -21,10 +23,6 @@ from longshu.lake.config import reset_lake_settings
 from longshu.lake.errors import ChecksumMismatch, VersionPurged
 from longshu.lake.policy import Grant, TableGrant
 from longshu.lake.storage import storage
-
-boto3 = pytest.importorskip("boto3")
-pytest.importorskip("moto.server")
-import botocore.exceptions  # noqa: E402  (comes with boto3)
 
 BUCKET = "longshu-lake"
 KEYS = {"AWS_ACCESS_KEY_ID": "longshu-test", "AWS_SECRET_ACCESS_KEY": "longshu-test-secret"}

@@ -13,7 +13,6 @@ from longshu.lake import tables
 from longshu.lake.errors import ColumnNotGranted, QueryTimeout, RowLimitExceeded
 from longshu.lake.policy import Grant, Mask, TableGrant, rows_prefix
 
-pytest.importorskip("pyspark", reason="the 'spark' extra is not installed")
 pytestmark = pytest.mark.spark
 
 
