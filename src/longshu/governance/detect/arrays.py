@@ -1,0 +1,103 @@
+"""Array helpers the structured detectors share: normalise a column's text once, pre-filter
+candidates with Arrow's RE2 kernels, and turn fixed-width ASCII candidates into a numpy byte
+matrix so check characters are computed for the whole array at once.
+
+Python runs per value only where a detector says so (IPv6, coordinate pairs), and then only
+on the candidates the regular expression let through."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# No identifier is longer than this many code units (an e-mail address is at most 254); longer
+# cells are never candidates, however much text they hold.
+MAX_VALUE_CHARS = 320
+
+
+def as_text(values: pa.Array) -> pa.Array:
+    """``values`` as a plain string array (string views and dictionaries decoded)."""
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        return values
+    return values.cast(pa.large_string())
+
+
+def squeeze(values: pa.Array, separators: str = r"[\s\-]") -> pa.Array:
+    """Trimmed, upper-cased text with the ``separators`` (a regular expression class) removed:
+    how people write 6222 0202 0000 1234 or 138-0931-0000."""
+    values = as_text(values)
+    short = pc.less_equal(pc.utf8_length(values), MAX_VALUE_CHARS)
+    values = pc.if_else(short, values, pa.scalar(None, values.type))
+    values = pc.utf8_upper(pc.utf8_trim_whitespace(values))
+    if separators:
+        values = pc.replace_substring_regex(values, separators, "")
+    return values
+
+
+def regex_mask(values: pa.Array, pattern: str) -> np.ndarray:
+    """One bool per value: does the whole value match ``pattern`` (RE2)? Nulls are False."""
+    found = pc.match_substring_regex(values, pattern)
+    return np.asarray(found.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def fixed_width_bytes(values: pa.Array, width: int) -> np.ndarray:
+    """An (n, width) uint8 matrix of ``values``, every one of which is ``width`` bytes long
+    and not null (callers filter to such candidates first)."""
+    n = len(values)
+    if n == 0:
+        return np.zeros((0, width), dtype=np.uint8)
+    values = as_text(values)
+    offset_type = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    buffers = values.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=offset_type)[values.offset : values.offset + n + 1]
+    if not np.all(np.diff(offsets) == width):
+        raise ValueError(f"every value must be {width} bytes long")
+    data = np.frombuffer(buffers[2], dtype=np.uint8)
+    start = int(offsets[0])
+    return data[start : start + n * width].reshape(n, width)
+
+
+def digits_of(matrix: np.ndarray) -> np.ndarray:
+    """ASCII digit bytes → their values (int64), same shape."""
+    return matrix.astype(np.int64) - ord("0")
+
+
+def scatter(mask: np.ndarray, picked: np.ndarray) -> np.ndarray:
+    """Put the verdicts on the candidates (``picked``, one per True of ``mask``) back in place."""
+    out = np.zeros(len(mask), dtype=bool)
+    out[np.flatnonzero(mask)] = picked
+    return out
+
+
+def refine(
+    values: pa.Array, pattern: str, check: Callable[[pa.Array], np.ndarray] | None = None
+) -> np.ndarray:
+    """Values that match ``pattern`` and, when given, pass ``check`` — which sees only the
+    matching values and returns one bool for each."""
+    mask = regex_mask(values, pattern)
+    if check is None or not mask.any():
+        return mask
+    return scatter(mask, check(values.filter(pa.array(mask))))
+
+
+def luhn_valid(digits: np.ndarray) -> np.ndarray:
+    """Luhn (ISO/IEC 7812) over an (n, w) matrix of digit values: one bool per row."""
+    width = digits.shape[1]
+    doubled = (np.arange(width)[::-1] % 2) == 1  # every second digit from the right
+    values = digits.copy()
+    values[:, doubled] *= 2
+    values = np.where(values > 9, values - 9, values)
+    return values.sum(axis=1) % 10 == 0
+
+
+def days_in_month(years: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """Days in each (year, month) of the Gregorian calendar; months outside 1-12 give 0."""
+    leap = ((years % 4 == 0) & (years % 100 != 0)) | (years % 400 == 0)
+    table = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+    safe = np.where((months >= 1) & (months <= 12), months, 0)
+    return table[safe] + ((safe == 2) & leap)

@@ -1,0 +1,105 @@
+"""How the column level weighs each detector beyond its ``match``: the method and strength of
+its validation, values that count only under a column-name cue, cues that rule a kind out,
+and which kinds exclude each other value by value.
+
+Lexicon detectors (person names, addresses …, from ``lexical``) get :data:`LEXICON`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pyarrow as pa
+
+from longshu.governance.detect.base import Detector
+from longshu.governance.detect.documents import taiwan_permit_shape_only
+from longshu.governance.detect.network import coordinate_numbers
+
+# Values that count as a kind because of the column's name: (values, column name) → bools.
+NamedMatcher = Callable[[pa.Array, str], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """``strength``: how sure one validated hit is (0..1); ``shape_only``: values the matcher
+    accepts by shape alone, counted only when the column name cues the kind; ``by_name``:
+    further values counted when the name says so (numeric 经度/纬度 columns); ``anti_cues``:
+    column names under which the kind is not reported (a version column's 1.2.3.4)."""
+
+    method: str
+    strength: float
+    shape_only: Callable[[pa.Array], np.ndarray] | None = None
+    by_name: NamedMatcher | None = None
+    anti_cues: tuple[str, ...] = ()
+
+
+LEXICON = Profile("lexicon", 0.6)
+
+PROFILES: dict[str, Profile] = {
+    "resident_id": Profile("checksum", 0.97),
+    "credit_code": Profile("checksum", 0.97),
+    # Luhn passes one random number in ten: weaker than MOD 11-2 with a calendar and region
+    "bank_card": Profile("checksum", 0.85),
+    "mobile": Profile("pattern", 0.8),
+    "landline": Profile("pattern", 0.7),
+    "email": Profile("pattern", 0.9),
+    "ip": Profile("pattern", 0.75, anti_cues=(r"版本", r"version", r"ver$", r"^v$", r"bbh")),
+    "coordinate": Profile("pattern", 0.75, by_name=coordinate_numbers),
+    "passport": Profile("pattern", 0.6),
+    "hk_macao_permit": Profile("pattern", 0.6),
+    "taiwan_permit": Profile("pattern", 0.5, shape_only=taiwan_permit_shape_only),
+    "plate": Profile("pattern", 0.85),
+}
+
+# One value is one of these at most: a value valid as an ID is an ID (then a credit code, then
+# a card) unless the column's name cues another of them, or that other kind holds the majority.
+EXCLUSIVE = ("resident_id", "credit_code", "bank_card")
+
+
+def profile(code: str) -> Profile:
+    return PROFILES.get(code, LEXICON)
+
+
+@lru_cache(maxsize=4096)
+def _cued(patterns: tuple[str, ...], column: str) -> bool:
+    name = column.strip().lower()
+    return any(re.search(p, name) for p in patterns)
+
+
+def name_cued(detector: Detector, column: str | None) -> bool:
+    """Does ``column`` carry one of the detector's name cues?"""
+    return bool(column) and _cued(detector.name_cues, column)
+
+
+def name_excluded(detector: Detector, column: str | None) -> bool:
+    """Does ``column`` carry an anti-cue of the detector (e.g. a version column for IP)?"""
+    anti = profile(detector.code).anti_cues
+    return bool(column) and bool(anti) and _cued(anti, column)
+
+
+def kind_hits(
+    detector: Detector, values: pa.Array, column: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two bools per value: does it count as the detector's kind in a column so named, and
+    does it count only because of the name? The matcher's verdict, less shape-only matches
+    without a name cue, plus the by-name values."""
+    none = np.zeros(len(values), dtype=bool)
+    if name_excluded(detector, column):
+        return none, none
+    rules = profile(detector.code)
+    hits = np.asarray(detector.match(values), dtype=bool)
+    by_name = none
+    if rules.shape_only is not None:
+        shape = np.asarray(rules.shape_only(values), dtype=bool) & hits
+        if name_cued(detector, column):
+            by_name = shape
+        else:
+            hits = hits & ~shape
+    if rules.by_name is not None and column:
+        named = rules.by_name(values, column) & ~hits
+        hits = hits | named
+        by_name = by_name | named
+    return hits, by_name
