@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from longshu import events
 from longshu.config import Settings, reset_settings
 from longshu.db import Database, set_database
+from longshu.governance.config import reset_governance_settings
 from longshu.models import load_all
 
 BACKEND = os.environ.get("LONGSHU_TEST_DB", "sqlite")
@@ -95,6 +96,11 @@ def db(_schema_source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         url = f"sqlite:///{path}"
         database = Database(url)
     monkeypatch.setenv("LONGSHU_DATABASE_URL", url)
+    # Governance on every loaded version (scan, grade, profile, score) is what `make run`
+    # does; other domains' tests load hundreds of versions and do not want it, so it is off
+    # here and the governance and demo tests turn it on (fixture ``governance_on_load``).
+    monkeypatch.setenv("LONGSHU_GOVERNANCE_ON_LOAD", "false")
+    reset_governance_settings()
     reset_settings()
     set_database(database)
     events.set_dispatcher(events.inline_dispatcher)
@@ -211,3 +217,14 @@ def bearer(db):
         return {"Authorization": f"Bearer {secret}"}
 
     return header
+
+
+@pytest.fixture
+def orgs(db):
+    """The demo organisations by key (committed)."""
+    from longshu.actor import SYSTEM
+    from longshu.orgs.demo import load_demo_organisations
+
+    with db.session() as s:
+        found = load_demo_organisations(s, SYSTEM)
+        return {key: org.id for key, org in found.items()}

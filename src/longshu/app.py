@@ -36,12 +36,15 @@ ROUTER_MODULES = [
     "longshu.lake.api",
     "longshu.ingest.api",
     "longshu.ingest.views",
+    "longshu.governance.api",
+    "longshu.governance.views",
     "longshu.pages",
 ]
 
 # Modules that register event subscribers when imported.
 SUBSCRIBER_MODULES: list[str] = ["longshu.security.ledger.subscriber"]
 SUBSCRIBER_MODULES.append("longshu.catalog.subscriber")
+SUBSCRIBER_MODULES.append("longshu.governance.pipeline")
 
 
 def import_all_modules() -> None:

@@ -12,6 +12,7 @@ MODEL_MODULES = [
     "longshu.catalog.models",
     "longshu.lake.models",
     "longshu.ingest.models",
+    "longshu.governance.models",
 ]
 
 

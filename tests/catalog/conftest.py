@@ -10,15 +10,6 @@ from sqlalchemy import select
 from longshu.actor import SYSTEM, Actor
 from longshu.catalog.rules import FieldData, ResourceData
 from longshu.events import Event
-from longshu.orgs.demo import load_demo_organisations
-
-
-@pytest.fixture
-def orgs(db):
-    """The demo organisations by key (committed)."""
-    with db.session() as s:
-        found = load_demo_organisations(s, SYSTEM)
-        return {key: org.id for key, org in found.items()}
 
 
 def person(org_id: int | None, *roles: str, uid: int = 100) -> Actor:

@@ -1,0 +1,211 @@
+"""Classification and grading of a resource (分类分级), as GB/T 43697-2024 asks: a grade is
+proposed from a scan's findings and the resource's facts, and always confirmed by a person
+with a reason. Every proposal and confirmation is kept (grade history); the confirmed grade
+in force reaches the catalog through ``governance.grade_confirmed``.
+
+Core and important data (核心数据, 重要数据) are confirmed by the data bureau; general data by
+the department's reviewer or the bureau."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from longshu import events
+from longshu.actor import Actor
+from longshu.catalog.models import Resource
+from longshu.db import utcnow
+from longshu.governance import grading, taxonomy
+from longshu.governance.detect import DETECTORS
+from longshu.governance.errors import (
+    BureauMustConfirm,
+    GradeAlreadyDecided,
+    GradeRecordNotFound,
+)
+from longshu.governance.models import GradeRecord, ScanRun
+from longshu.governance.permissions import BUREAU
+from longshu.lake.models import LakeVersion
+from longshu.security import access
+
+PROPOSED = events.define("governance.grade_proposed", "数据分级已建议", "Data grade proposed")
+CONFIRMED = events.define("governance.grade_confirmed", "数据分级已确认", "Data grade confirmed")
+
+
+def _resource_facts(session: Session, resource_id: int | None) -> dict[str, Any]:
+    resource = session.get(Resource, resource_id) if resource_id else None
+    if resource is None:
+        return {"title": "", "tags": [], "fields": [], "level": None}
+    return {
+        "title": resource.name,
+        "tags": [str(k) for k in resource.keywords or []] + [resource.domain],
+        "fields": [f.label for f in resource.fields] + [f.name for f in resource.fields],
+        "level": resource.level,
+        "open_type": resource.open_type,
+        "share_type": resource.share_type,
+    }
+
+
+def propose(session: Session, actor: Actor, scan: ScanRun) -> GradeRecord | None:
+    """Propose a grade for the scanned table's resource from the scan's findings. An earlier
+    proposal still awaiting confirmation is superseded. Returns None for a table that is
+    not a catalog resource. Emits ``governance.grade_proposed``."""
+    if scan.resource_id is None:
+        return None
+    facts = _resource_facts(session, scan.resource_id)
+    findings = [f.as_dict() for f in scan.findings]
+    tax = taxonomy.load_taxonomy()
+    ranked = taxonomy.suggest_category(
+        tax,
+        title=facts["title"],
+        tags=facts["tags"],
+        field_names=facts["fields"] + [f["column"] for f in findings],
+        finding_types=[f["type"] for f in findings],
+    )
+    category = ranked[0][0] if ranked else None
+    version = session.scalar(
+        select(LakeVersion).where(
+            LakeVersion.table_id == scan.table_id, LakeVersion.number == scan.version
+        )
+    )
+    proposal = grading.propose_grade(
+        findings=findings,
+        rows=version.rows if version else scan.rows_checked,
+        category=category,
+        coverage=facts["level"],
+        open_type=facts.get("open_type"),
+        share_type=facts.get("share_type"),
+    )
+    for earlier in session.scalars(
+        select(GradeRecord).where(
+            GradeRecord.resource_id == scan.resource_id, GradeRecord.status == "proposed"
+        )
+    ):
+        earlier.status = "superseded"
+    record = GradeRecord(
+        resource_id=scan.resource_id,
+        table_name=scan.table_name,
+        version=scan.version,
+        scan_id=scan.id,
+        category_code=category.code if category else None,
+        proposed_grade=proposal.grade,
+        proposal=proposal.as_dict(),
+        field_labels=field_labels(findings),
+    )
+    session.add(record)
+    session.flush()
+    events.emit(
+        session,
+        PROPOSED,
+        actor,
+        subject=record,
+        resource_id=scan.resource_id,
+        table=scan.table_name,
+        version=scan.version,
+        grade=proposal.grade,
+        category=record.category_code,
+    )
+    return record
+
+
+def field_labels(findings: list[dict[str, Any]]) -> dict[str, str]:
+    """Column → the Chinese title of the most confident kind found in it (the catalog
+    shows it as the field's sensitivity)."""
+    best: dict[str, tuple[float, str]] = {}
+    for finding in findings:
+        detector = DETECTORS.get(finding["type"])
+        title = detector.title_zh if detector else finding["type"]
+        current = best.get(finding["column"])
+        if current is None or finding["confidence"] > current[0]:
+            best[finding["column"]] = (finding["confidence"], title)
+    return {column: title for column, (_, title) in best.items()}
+
+
+def get_record(session: Session, record_id: int) -> GradeRecord:
+    record = session.get(GradeRecord, record_id)
+    if record is None:
+        raise GradeRecordNotFound(record=record_id)
+    return record
+
+
+class _ResourceSubject:
+    """The resource as the access check sees it: its providing department."""
+
+    def __init__(self, owner_org_id: int | None) -> None:
+        self.owner_org_id = owner_org_id
+
+
+def _owner(session: Session, resource_id: int) -> _ResourceSubject:
+    resource = session.get(Resource, resource_id)
+    return _ResourceSubject(resource.provider_org_id if resource else None)
+
+
+def confirm(
+    session: Session,
+    actor: Actor,
+    record_id: int,
+    grade: str,
+    reason: str,
+    *,
+    category_code: str | None = None,
+) -> GradeRecord:
+    """A person confirms (or changes) a proposed grade, always with a reason. Core and
+    important grades need the bureau. The confirmed grade replaces the one in force and is
+    sent to the catalog (``governance.grade_confirmed``)."""
+    record = get_record(session, record_id)
+    access.require(actor, "governance.grade", _owner(session, record.resource_id))
+    if record.status != "proposed":
+        raise GradeAlreadyDecided(record=record_id)
+    grading.validate_confirmation(record.proposed_grade, grade, reason)
+    if category_code:
+        taxonomy.load_taxonomy().get(category_code)  # raises for an unknown category
+        record.category_code = category_code
+    if grading.needs_bureau(grade) and not actor.roles.intersection(BUREAU):
+        raise BureauMustConfirm(grade=grading.label(grade))
+    for earlier in session.scalars(
+        select(GradeRecord).where(
+            GradeRecord.resource_id == record.resource_id, GradeRecord.status == "confirmed"
+        )
+    ):
+        earlier.status = "superseded"
+    record.status = "confirmed"
+    record.grade = grade
+    record.reason = reason.strip()
+    record.confirmed_at = utcnow()
+    record.confirmed_by = actor.id
+    session.flush()
+    events.emit(
+        session,
+        CONFIRMED,
+        actor,
+        subject=record,
+        resource_id=record.resource_id,
+        grade=grading.label(grade),
+        grade_code=grade,
+        proposed=record.proposed_grade,
+        category=record.category_code,
+        fields=record.field_labels,
+    )
+    return record
+
+
+def history(session: Session, actor: Actor, resource_id: int) -> list[GradeRecord]:
+    """Every proposal and confirmation of a resource, newest first."""
+    access.require(actor, "governance.read", _owner(session, resource_id))
+    return list(
+        session.scalars(
+            select(GradeRecord)
+            .where(GradeRecord.resource_id == resource_id)
+            .order_by(GradeRecord.id.desc())
+        )
+    )
+
+
+def grade_in_force(session: Session, resource_id: int) -> GradeRecord | None:
+    return session.scalars(
+        select(GradeRecord)
+        .where(GradeRecord.resource_id == resource_id, GradeRecord.status == "confirmed")
+        .order_by(GradeRecord.id.desc())
+        .limit(1)
+    ).first()
