@@ -150,12 +150,14 @@ _CARD_PATTERN = r"^(?:4\d{15,18}|(?:62|5[1-5]|2[2-7]|35|6[045]|95)\d{14,17})$"
 
 
 def card_rows(digits: np.ndarray) -> np.ndarray:
-    """Rows of an (n, w) digit matrix that pass Luhn and are not a mistyped resident ID."""
+    """Rows of an (n, w) digit matrix (w 16-19) that pass Luhn and are not an invalid
+    公民身份号码 (ID-shaped, see :func:`id_shaped_rows`, but failing its checks). A valid ID
+    that passes Luhn stays a candidate: the column level decides between the two."""
     valid = luhn_valid(digits)
     if digits.shape[1] == 18:
         chars = (digits + ord("0")).astype(np.uint8)
-        valid &= ~id_shaped_rows(chars)
-    if digits.shape[1] in (16, 17, 18, 19):
+        valid &= ~id_shaped_rows(chars) | resident_id_rows(chars)
+    if len(digits):
         head = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
         mastercard_2 = (head >= 2221) & (head <= 2720)
         valid &= (digits[:, 0] != 2) | mastercard_2

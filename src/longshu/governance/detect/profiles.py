@@ -46,7 +46,9 @@ PROFILES: dict[str, Profile] = {
     "mobile": Profile("pattern", 0.8),
     "landline": Profile("pattern", 0.7),
     "email": Profile("pattern", 0.9),
-    "ip": Profile("pattern", 0.75, anti_cues=(r"版本", r"version", r"ver$", r"^v$", r"bbh")),
+    "ip": Profile(
+        "pattern", 0.75, anti_cues=(r"版本", r"version", r"(?:^|_)ver(?:$|_)", r"^v$", r"bbh")
+    ),
     "coordinate": Profile("pattern", 0.75, by_name=coordinate_numbers),
     "passport": Profile("pattern", 0.6),
     "hk_macao_permit": Profile("pattern", 0.6),
