@@ -41,7 +41,7 @@ def finding(kind: str, category: str, ratio: float = 1.0, confidence: float = 0.
 
 
 RESIDENT_ID = finding("resident_id", "sensitive_personal", column="sfzh")
-NAME = finding("name", "personal", column="xm")
+NAME = finding("person_name", "personal", column="xm")
 PHONE = finding("mobile", "personal", column="lxdh")
 CREDIT_CODE = finding("credit_code", "organisation", column="tyshxydm")
 HEALTH = finding("health_term", "sensitive_personal", column="zd")
@@ -215,16 +215,25 @@ def test_declared_openness_beyond_the_grade_is_reported():
 
 
 # Property: more evidence or more rows never lower the proposal (就高从严).
+RATIOS = st.sampled_from([0.01, 0.06, 0.3, 1.0, float("nan"), "?"]) | st.floats(-0.1, 1.2)
 FINDINGS = st.builds(
     finding,
-    st.sampled_from(["resident_id", "name", "mobile", "credit_code", "ip", "ethnicity", "x"]),
+    st.sampled_from(
+        ["resident_id", "person_name", "mobile", "credit_code", "ip", "ethnicity", "x"]
+    ),
     st.sampled_from(["personal", "sensitive_personal", "organisation", "network", "location", "?"]),
-    st.floats(min_value=-0.1, max_value=1.2) | st.just(float("nan")) | st.just("?"),
-    st.floats(min_value=0, max_value=1),
+    RATIOS,
+    st.sampled_from([0.2, 0.9]) | st.floats(0, 1),
+)
+# Row counts around the scale thresholds (10万, 100万, 1000万) as well as anywhere.
+ROWS = st.sampled_from([0, 1, 150_000, 1_200_000, 3_000_000, 12_000_000, 40_000_000]) | st.integers(
+    0, 50_000_000
 )
 FACTS = st.fixed_dictionaries(
     {
-        "category": st.none() | st.sampled_from(sorted(TAX.categories)).map(TAX.get),
+        "category": st.sampled_from([None, None, *sorted(TAX.categories)]).map(
+            lambda code: TAX.get(code) if code else None
+        ),
         "coverage": st.sampled_from([None, "province", "city", "county"]),
         "open_type": st.sampled_from([None, "unconditional", "conditional", "none"]),
         "share_type": st.sampled_from([None, "unconditional", "conditional", "none"]),
@@ -232,18 +241,28 @@ FACTS = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(FINDINGS, max_size=6), FINDINGS, st.integers(0, 30_000_000), FACTS)
-def test_adding_a_finding_never_lowers_the_grade(findings, extra, rows, facts):
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(FINDINGS, max_size=6), st.data(), ROWS, FACTS)
+def test_adding_a_finding_never_lowers_the_grade(findings, data, rows, facts):
+    # The extra finding is a new one, or one already there seen again with another ratio.
+    again = st.sampled_from(findings or [finding("x", "?")]).flatmap(
+        lambda f: RATIOS.map(lambda ratio: {**f, "hit_ratio": ratio})
+    )
+    extra = data.draw(FINDINGS | again)
     before = grading.propose_grade(findings=findings, rows=rows, **facts)
     after = grading.propose_grade(findings=[*findings, extra], rows=rows, **facts)
     assert grading.compare(after.grade, before.grade) >= 0
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    st.lists(FINDINGS, max_size=6), st.integers(0, 30_000_000), st.integers(0, 30_000_000), FACTS
-)
+def test_a_weaker_sighting_of_the_same_kind_does_not_lower_the_grade():
+    weaker = {**RESIDENT_ID, "hit_ratio": 0.06, "column": "bz"}
+    assert (
+        grading.propose_grade(findings=[RESIDENT_ID, weaker], rows=3_000_000).grade == "important"
+    )
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(FINDINGS, max_size=6), ROWS, ROWS, FACTS)
 def test_more_rows_never_lower_the_grade(findings, rows, more, facts):
     before = grading.propose_grade(findings=findings, rows=rows, **facts)
     after = grading.propose_grade(findings=findings, rows=rows + more, **facts)
