@@ -1,0 +1,70 @@
+"""jieba's dictionary as evidence (结巴分词词典): how common a word is and its part of speech
+(``nr`` 人名, ``ns`` 地名, ``n`` 名词 …), loaded once per process and only when first asked.
+
+The detectors look words up rather than segment text: a lookup costs a dictionary access,
+while segmentation costs tens of microseconds per value and says little about a value of two
+to four characters. Segmentation (``cut``) is offered for short values only."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import jieba
+import jieba.posseg
+
+from longshu.config import get_settings
+
+# jieba's HMM and dictionary walk are quadratic in the worst case: never hand it long text.
+MAX_CUT_CHARS = 64
+
+_lock = threading.Lock()
+_loaded: JiebaDictionary | None = None
+
+
+@dataclass(frozen=True)
+class JiebaDictionary:
+    """jieba 0.42.1's default dictionary (about 350,000 words with frequencies and tags)."""
+
+    tokenizer: jieba.Tokenizer
+    tagger: jieba.posseg.POSTokenizer
+
+    def frequency(self, word: str) -> int:
+        """How often ``word`` occurs in jieba's corpus; 0 when it is not a word."""
+        return self.tokenizer.FREQ.get(word, 0)
+
+    def tag(self, word: str) -> str | None:
+        """The part of speech jieba's dictionary gives ``word``, or None."""
+        return self.tagger.word_tag_tab.get(word)
+
+    def cut(self, text: str) -> list[tuple[str, str]]:
+        """(word, tag) pairs of ``text`` (at most ``MAX_CUT_CHARS`` characters are cut)."""
+        return [(p.word, p.flag) for p in self.tagger.lcut(text[:MAX_CUT_CHARS], HMM=True)]
+
+
+def _cache_file() -> Path:
+    # The prefix dictionary takes ~0.5 s to build and ~0.2 s to load from this cache. It lives
+    # under the platform's var dir (never the installed package); a temp dir if that fails.
+    try:
+        folder = Path(get_settings().var_dir) / "cache"
+        folder.mkdir(parents=True, exist_ok=True)
+        return (folder / "jieba.cache").resolve()
+    except OSError:
+        return Path(tempfile.gettempdir()) / "longshu-jieba.cache"
+
+
+def jieba_dictionary() -> JiebaDictionary:
+    """The process's jieba dictionary, built on first use (thread-safe, once)."""
+    global _loaded
+    if _loaded is None:
+        with _lock:
+            if _loaded is None:
+                jieba.setLogLevel(logging.WARNING)  # not its 'Building prefix dict' banner
+                tokenizer = jieba.Tokenizer()
+                tokenizer.cache_file = str(_cache_file())
+                tokenizer.initialize()
+                _loaded = JiebaDictionary(tokenizer, jieba.posseg.POSTokenizer(tokenizer))
+    return _loaded

@@ -1,0 +1,192 @@
+"""姓名: is a value a person's name? Decided value by value from evidence that does not need
+context: a Han surname (单姓 or 复姓) followed by one or two characters common in given
+names; or a dotted transliterated name (阿依古丽·买买提); or a Tibetan name made of known
+elements (才让卓玛). jieba's dictionary vetoes values that are ordinary words (高兴, 黄金,
+周末) and its 人名 tag (``nr``) keeps names it knows (高峰).
+
+Precision comes first: a lone value like 李子 or 王府 is not called a name even though
+someone may be named so; the column-name cues (姓名, xm) are the framework's to weigh."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from longshu.governance.detect.lexicon_files import read_lexicon
+from longshu.governance.detect.lexicon_jieba import jieba_dictionary
+from longshu.governance.detect.lexicon_values import by_distinct, regex_any, trimmed
+
+# Middle dots people type between the parts of a transliterated name: U+00B7 (the standard
+# one), U+2022, U+2027, U+30FB, U+FF0E, U+FF65 and ASCII '.'.
+DOTS = "·•‧・．･."
+# A Han name of two to six characters (爱新觉罗玉兰), or two to four dotted parts (RE2, over whole values).
+HAN_NAME_SHAPE = r"^\p{Han}{2,6}$"
+DOTTED_NAME_SHAPE = rf"^\p{{Han}}{{1,12}}(?:[{DOTS}]\p{{Han}}{{1,12}}){{1,3}}$"
+
+# jieba's dictionary tags almost every word that starts with a surname as ``nr`` (陆军, 智慧,
+# 石家庄 are all "nr"), so its tag cannot tell names from words; its frequency can. A value
+# of two characters that jieba knows at least this often is a word (高兴 5387, 黄金 3086, 马路
+# 660) unless made of a most-common surname and given name (李娜 438, 王平 352) …
+WORD_FREQUENCY_SHORT = 3
+# … and then only when it is a very common word (陆军 3253, 智慧 1581, 黎明 670).
+WORD_FREQUENCY_COMMON_NAME = 500
+# Longer values: most names jieba knows are rare in its corpus (李建国 9, 张桂兰 15), places
+# and words are not (石家庄 440, 王府井 183, 金银花 60, 李家庄 21) — except names ending in a
+# most-common given character (杨建华 273, 王玉珍 257), which only a very common word vetoes.
+WORD_FREQUENCY_LONG = 20
+# jieba's tags for historical figures and transliterated names: never a common word.
+PERSON_TAGS = frozenset({"nrfg", "nrt"})
+# No name is longer (four dotted parts of up to twelve characters would be 51).
+MAX_NAME_CHARS = 40
+# Verdicts are remembered across columns up to this many distinct values, then forgotten.
+MEMO_LIMIT = 500_000
+# Transliterated names: at least this share of the characters come from the name set.
+TRANSLITERATION_SHARE = 0.75
+
+
+@dataclass(frozen=True)
+class NameLexicon:
+    surnames: frozenset[str]
+    compound_surnames: frozenset[str]
+    given_chars: frozenset[str]  # may stand alone as a one-character given name
+    inner_chars: frozenset[str]  # only inside a two-character given name
+    transliteration_chars: frozenset[str]
+    tibetan_elements: frozenset[str]
+    tibetan_endings: frozenset[str]  # one-character elements: only after another element
+    common_surnames: frozenset[str]
+    common_given: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def name_lexicon() -> NameLexicon:
+    """The shipped name lexicons (data/surnames*.txt, given_name_chars.txt,
+    name_transliteration.txt)."""
+    given = read_lexicon("given_name_chars")
+    translit = read_lexicon("name_transliteration")
+    tibetan = [e[1:] for e in translit if e.startswith("+")]
+    common = read_lexicon("names_common")
+    return NameLexicon(
+        surnames=frozenset(read_lexicon("surnames")),
+        compound_surnames=frozenset(read_lexicon("surnames_compound")),
+        given_chars=frozenset(c for c in given if not c.startswith("!")),
+        inner_chars=frozenset(c[1:] for c in given if c.startswith("!")),
+        transliteration_chars=frozenset(e[1:] for e in translit if e.startswith("=")),
+        tibetan_elements=frozenset(e for e in tibetan if len(e) > 1),
+        tibetan_endings=frozenset(e for e in tibetan if len(e) == 1),
+        common_surnames=frozenset(e[1:] for e in common if e.startswith("S")),
+        common_given=frozenset(e[1:] for e in common if e.startswith("G")),
+    )
+
+
+def is_person_name(value: str) -> bool:
+    """Whether ``value`` (already trimmed) reads as one person's name on its own."""
+    if not 2 <= len(value) <= 40:
+        return False
+    if any(dot in value for dot in DOTS):
+        return _is_dotted_name(value)
+    if not 2 <= len(value) <= 6 or not all(_is_han(c) for c in value):
+        return False
+    lexicon = name_lexicon()
+    if not (_has_han_surname(value, lexicon) or _is_tibetan_name(value, lexicon)):
+        return False
+    return not _is_common_word(value, lexicon)
+
+
+def _is_han(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
+
+
+def _has_han_surname(value: str, lexicon: NameLexicon) -> bool:
+    # 复姓 of two characters (欧阳, 司马) or of three and four (钮祜禄, 爱新觉罗)
+    for width in (2, 3, 4):
+        surname, given = value[:width], value[width:]
+        if surname in lexicon.compound_surnames and given and _given_name_fits(given, lexicon):
+            return True
+    if value[0] in lexicon.surnames and len(value) <= 3:
+        return _given_name_fits(value[1:], lexicon)
+    return False
+
+
+def _given_name_fits(given: str, lexicon: NameLexicon) -> bool:
+    if len(given) == 1:
+        return given in lexicon.given_chars
+    if len(given) == 2:
+        usable = lexicon.given_chars | lexicon.inner_chars
+        return given[0] in usable and given[1] in usable
+    return False
+
+
+def _is_tibetan_name(value: str, lexicon: NameLexicon) -> bool:
+    """Made of two-character Tibetan name elements, optionally ending in a one-character one
+    (才让卓玛, 扎西, 拉毛草)."""
+    rest, elements = value, 0
+    while len(rest) >= 2 and rest[:2] in lexicon.tibetan_elements:
+        rest, elements = rest[2:], elements + 1
+    if rest and rest in lexicon.tibetan_endings and elements:
+        rest = ""
+    return elements > 0 and not rest
+
+
+def _is_dotted_name(value: str) -> bool:
+    parts = [p for p in _split_dots(value)]
+    if not 2 <= len(parts) <= 4 or any(not p or len(p) > 12 for p in parts):
+        return False
+    chars = "".join(parts)
+    if not all(_is_han(c) for c in chars):
+        return False
+    known = name_lexicon().transliteration_chars
+    return sum(c in known for c in chars) >= TRANSLITERATION_SHARE * len(chars)
+
+
+def _split_dots(value: str) -> list[str]:
+    for dot in DOTS[1:]:
+        value = value.replace(dot, DOTS[0])
+    return value.split(DOTS[0])
+
+
+def _is_common_word(value: str, lexicon: NameLexicon) -> bool:
+    words = jieba_dictionary()
+    frequency = words.frequency(value)
+    if frequency == 0 or words.tag(value) in PERSON_TAGS:
+        return False
+    if len(value) > 2:
+        if value[-1] in lexicon.common_given:
+            return frequency >= WORD_FREQUENCY_COMMON_NAME
+        return frequency >= WORD_FREQUENCY_LONG
+    if value[0] in lexicon.common_surnames and value[1] in lexicon.common_given:
+        return frequency >= WORD_FREQUENCY_COMMON_NAME
+    return frequency >= WORD_FREQUENCY_SHORT
+
+
+_verdicts: dict[str, bool] = {}
+
+
+def match_person_names(values: pa.Array) -> np.ndarray:
+    """One bool per value: is it a person's name (``is_person_name``)? Spaces inside a value
+    are ignored (王  伟 as forms pad it). Shape is checked by RE2 over the whole column;
+    only distinct values of a name's shape reach Python, and each verdict is remembered."""
+    text = trimmed(values, MAX_NAME_CHARS)
+    text = pc.replace_substring_regex(text, r"[\s\x{3000}]+", "")
+    shaped = regex_any(text, f"{HAN_NAME_SHAPE}|{DOTTED_NAME_SHAPE}")
+    if not shaped.any():
+        return shaped
+    out = np.zeros(len(text), dtype=bool)
+    out[np.flatnonzero(shaped)] = by_distinct(text.filter(pa.array(shaped)), _judge)
+    return out
+
+
+def _judge(distinct: pa.Array) -> np.ndarray:
+    return np.fromiter((_remembered(v) for v in distinct.to_pylist()), bool, len(distinct))
+
+
+def _remembered(value: str) -> bool:
+    verdict = _verdicts.get(value)
+    if verdict is None:
+        if len(_verdicts) >= MEMO_LIMIT:
+            _verdicts.clear()
+        verdict = _verdicts[value] = is_person_name(value)
+    return verdict
