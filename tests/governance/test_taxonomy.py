@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from longshu.catalog.vocab import BASE_DATABASES, THEME_DATABASES
+from longshu.catalog.vocab import BASE_DATABASES, DOMAINS, THEME_DATABASES
 from longshu.governance import grading, taxonomy
 from longshu.governance.grading_errors import CategoryUnknown, TaxonomyInvalid
 
@@ -46,9 +46,10 @@ categories:
 # --- the packaged taxonomy ----------------------------------------------------------------
 
 
-def test_packaged_taxonomy_loads_with_the_catalogs_base_and_theme_databases_as_roots():
+def test_packaged_taxonomy_has_the_catalogs_domains_and_databases_as_roots():
     tax = taxonomy.load_taxonomy()
     roots = {c.code for c in tax.children()}
+    assert set(DOMAINS) <= roots
     assert set(BASE_DATABASES) <= roots
     assert set(THEME_DATABASES) <= roots
     assert len(tax) > 60
@@ -94,6 +95,14 @@ def test_nested_and_parent_linked_categories_inherit_the_highest_floor(tmp_path)
         "health.staff.nurses",
     ]
     assert [c.code for c in tax.children("health")] == ["health.records", "health.staff"]
+
+
+def test_tree_nests_the_categories(tmp_path):
+    tree = taxonomy.load_taxonomy(write(tmp_path, SMALL)).tree()
+    assert [n["code"] for n in tree] == ["health"]
+    staff = tree[0]["children"][1]
+    assert staff["code"] == "health.staff" and staff["grade_floor_label"] == "一般-2"
+    assert [n["code"] for n in staff["children"]] == ["health.staff.nurses"]
 
 
 def test_environment_names_the_deployments_file(tmp_path, monkeypatch):
@@ -201,6 +210,14 @@ def test_title_counts_more_than_a_field_name(tmp_path):
     by_title = taxonomy.suggest_category(tax, title="诊断记录")[0][1]
     by_field = taxonomy.suggest_category(tax, title="x", field_names=["诊断"])[0][1]
     assert by_title > by_field
+
+
+def test_a_tag_naming_a_category_code_counts():
+    tax = taxonomy.load_taxonomy()
+    ranked = taxonomy.suggest_category(tax, title="统计表", tags=["health"])
+    assert ranked[0][0].code == "health"
+    untagged = taxonomy.suggest_category(tax, title="统计表")
+    assert "health" not in {c.code for c, _s in untagged}
 
 
 def test_nothing_matching_suggests_nothing():

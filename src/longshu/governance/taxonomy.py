@@ -72,6 +72,22 @@ class Taxonomy:
             chain.append(self.categories[chain[-1].parent])
         return chain[::-1]
 
+    def tree(self, code: str | None = None) -> list[dict[str, Any]]:
+        """The categories under ``code`` (all when None) as nested dicts for pages and the
+        API: code, titles, floor (code and label), keywords, children."""
+        return [
+            {
+                "code": c.code,
+                "title_zh": c.title_zh,
+                "title_en": c.title_en,
+                "grade_floor": c.grade_floor,
+                "grade_floor_label": grading.label(c.grade_floor) if c.grade_floor else None,
+                "keywords": list(c.keywords),
+                "children": self.tree(c.code),
+            }
+            for c in self.children(code)
+        ]
+
     def __len__(self) -> int:
         return len(self.categories)
 
@@ -186,11 +202,16 @@ def _link(raw: list[dict[str, Any]], bad) -> dict[str, Category]:  # type: ignor
 # --- suggestion ---------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
+def _word(keyword: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![a-z0-9]){re.escape(keyword)}(?![a-z0-9])")
+
+
 def _matches(keyword: str, text: str) -> bool:
     """``keyword`` in ``text`` (both case-folded): Chinese anywhere; Latin letters and digits
     only as a whole word, so that ``id`` does not match ``paid``."""
     if keyword.isascii():
-        return re.search(rf"(?<![a-z0-9]){re.escape(keyword)}(?![a-z0-9])", text) is not None
+        return _word(keyword).search(text) is not None
     return keyword in text
 
 
@@ -211,13 +232,15 @@ def suggest_category(
     """Categories whose keywords appear in a resource's description, best first, each with a
     score in (0, 1). A keyword counts once, by the most telling part it appears in (title,
     then tags, then field names and finding types — these by their exact code); a category also earns half its parent's
-    score, so the more specific of two matching categories ranks first."""
+    score, so the more specific of two matching categories ranks first. A tag equal to a
+    category's code (the catalog's domain codes are the roots' codes) counts as a keyword."""
     parts = {
         "title": [str(title or "").casefold()],
         "tags": [str(t).casefold() for t in tags if t],
         "field_names": [str(f).casefold() for f in field_names if f],
         "finding_types": [str(f).casefold() for f in finding_types if f],
     }
+    codes = {str(t).strip() for t in tags if t}
     own: dict[str, float] = {}
     for category in taxonomy.categories.values():
         total = 0.0
@@ -227,6 +250,8 @@ def suggest_category(
                 (WEIGHTS[part] for part, texts in parts.items() if _found(word, part, texts)),
                 default=0.0,
             )
+        if category.code in codes:  # a tag naming the category itself: a catalog domain
+            total += WEIGHTS["tags"]
         if total:
             own[category.code] = total
     ranked: list[tuple[Category, float, int]] = []
