@@ -30,6 +30,7 @@ SUBCOMMAND_MODULES: list[tuple[str, str]] = [
     ("longshu.catalog.cli", "catalog"),
     ("longshu.lake.cli", "lake"),
     ("longshu.ingest.cli", "ingest"),
+    ("longshu.governance.cli", "governance"),
     ("longshu.security.ledger.cli", "ledger"),
     ("longshu.security.crypto.cli", "keys"),
 ]

@@ -35,6 +35,8 @@ DEMO_LOGINS = [
     DemoLogin("cdo_health", "chief_data_officer", "health", "首席数据官 张伟"),
     DemoLogin("wl_admin", "dept_data_admin", "culture_tourism", "文旅厅数据管理员 刘洋"),
     DemoLogin("wl_reviewer", "dept_reviewer", "culture_tourism", "文旅厅审核员 陈静"),
+    DemoLogin("ga_admin", "dept_data_admin", "police", "公安厅数据管理员 马超"),
+    DemoLogin("ga_reviewer", "dept_reviewer", "police", "公安厅审核员 何芳"),
     DemoLogin("jt_user", "data_consumer", "transport", "交通厅数据使用方 杨帆"),
     DemoLogin("operator", "operator", "operator_a", "运营机构工程师 赵磊"),
     DemoLogin("assessor", "assessor", "assessor", "评估机构 孙敏"),

@@ -20,17 +20,10 @@ def departments(session: Session) -> list[dict[str, Any]]:
     scores = department_scores(session)
     counts = issue_counts(session)
     ids = set(scores) | set(counts)
-    names = (
-        dict(
-            session.execute(
-                select(Organization.id, Organization.name).where(Organization.id.in_(ids))
-            )
-            .tuples()
-            .all()
-        )
-        if ids
-        else {}
-    )
+    names: dict[int, str] = {}
+    if ids:
+        query = select(Organization.id, Organization.name).where(Organization.id.in_(ids))
+        names = {org_id: name for org_id, name in session.execute(query)}
     rows = []
     for org in ids:
         issue = counts.get(org, {"open": 0, "closed": 0, "overdue": 0})

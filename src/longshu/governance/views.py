@@ -224,11 +224,7 @@ def toggle_rule(
 # --- quality issues --------------------------------------------------------------------------
 
 
-@router.get("/console/governance/issues")
-def issue_list(
-    state: str | None = Query(default=None, max_length=20),
-    ctx: Ctx = requires("governance.report"),
-) -> Response:
+def _issues_page(ctx: Ctx, state: str | None = None, error: LongshuError | None = None) -> Response:
     return render(
         ctx.request,
         "governance/issues.html",
@@ -236,8 +232,19 @@ def issue_list(
             "issues": issues.list_issues(ctx.session, ctx.actor, state=state or None),
             "states": ISSUE_WORKFLOW.states,
             "state": state or "",
+            "error": error,
         },
+        status_code=error.status if error else 200,
     )
+
+
+@router.get("/console/governance/issues")
+def issue_list(
+    state: str | None = Query(default=None, max_length=20),
+    ctx: Ctx = requires("governance.report"),
+) -> Response:
+    """The issues the actor provides data for or reported, and the form to report one."""
+    return _issues_page(ctx, state)
 
 
 @router.post("/console/governance/issues")
@@ -255,7 +262,7 @@ def report_from_form(
         )  # fmt: skip
     except LongshuError as exc:
         ctx.session.rollback()
-        return _table_page(ctx, table, error=exc)
+        return _issues_page(ctx, error=exc)
     return RedirectResponse(f"/console/governance/issues/{issue.id}", status_code=303)
 
 
