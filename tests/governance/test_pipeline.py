@@ -103,6 +103,9 @@ def test_a_grade_is_confirmed_with_a_reason_and_reaches_the_catalog(db, loaded, 
         assert resource.grade == grades.grading.label("important")
         sensitivity = {f.name: f.sensitivity for f in resource.fields}
         assert sensitivity["sfzh"] and sensitivity["xm"]
+        controls = grades.controls(s, resource_id)
+        assert controls["label"] == "重要" and "bureau_reviewer" in controls["policy"]["approvers"]
+        assert controls["masks"]["sfzh"] in ("hash", "pseudonym", "keep_last", "null")
         with pytest.raises(GradeAlreadyDecided):
             grades.confirm(s, bureau, record.id, "important", "再次确认")
 

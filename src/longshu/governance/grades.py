@@ -36,12 +36,11 @@ CONFIRMED = events.define("governance.grade_confirmed", "数据分级已确认",
 def _resource_facts(session: Session, resource_id: int | None) -> dict[str, Any]:
     resource = session.get(Resource, resource_id) if resource_id else None
     if resource is None:
-        return {"title": "", "tags": [], "fields": [], "level": None}
+        return {"title": "", "tags": [], "fields": []}
     return {
         "title": resource.name,
         "tags": [str(k) for k in resource.keywords or []] + [resource.domain],
         "fields": [f.label for f in resource.fields] + [f.name for f in resource.fields],
-        "level": resource.level,
         "open_type": resource.open_type,
         "share_type": resource.share_type,
     }
@@ -73,7 +72,7 @@ def propose(session: Session, actor: Actor, scan: ScanRun) -> GradeRecord | None
         findings=findings,
         rows=version.rows if version else scan.rows_checked,
         category=category,
-        coverage=facts["level"],
+        coverage=None,  # the department's level is not the data's coverage: not known here
         open_type=facts.get("open_type"),
         share_type=facts.get("share_type"),
     )
@@ -157,10 +156,13 @@ def confirm(
     access.require(actor, "governance.grade", _owner(session, record.resource_id))
     if record.status != "proposed":
         raise GradeAlreadyDecided(record=record_id)
-    grading.validate_confirmation(record.proposed_grade, grade, reason)
+    tax = taxonomy.load_taxonomy()
     if category_code:
-        taxonomy.load_taxonomy().get(category_code)  # raises for an unknown category
+        tax.get(category_code)  # raises for an unknown category
         record.category_code = category_code
+    floor = tax.get(record.category_code).grade_floor if record.category_code else None
+    check = grading.validate_confirmation(record.proposed_grade, grade, reason, floor=floor)
+    grade = grading.grade_code(grade)
     if grading.needs_bureau(grade) and not actor.roles.intersection(BUREAU):
         raise BureauMustConfirm(grade=grading.label(grade))
     for earlier in session.scalars(
@@ -172,6 +174,8 @@ def confirm(
     record.status = "confirmed"
     record.grade = grade
     record.reason = reason.strip()
+    # a grade below the proposal or the category's floor stays visible to reviewers
+    record.proposal = {**record.proposal, "confirmation_flagged": check.flagged}
     record.confirmed_at = utcnow()
     record.confirmed_by = actor.id
     session.flush()
@@ -184,6 +188,7 @@ def confirm(
         grade=grading.label(grade),
         grade_code=grade,
         proposed=record.proposed_grade,
+        flagged=check.flagged,
         category=record.category_code,
         fields=record.field_labels,
     )
@@ -209,3 +214,37 @@ def grade_in_force(session: Session, resource_id: int) -> GradeRecord | None:
         .order_by(GradeRecord.id.desc())
         .limit(1)
     ).first()
+
+
+def controls(session: Session, resource_id: int) -> dict[str, Any] | None:
+    """What the grade in force implies for a resource (分级管控): the grade's policy, the
+    mask each sensitive column gets by default (the policy's mask for the column's kind of
+    data, else the detector's own), and where the catalog entry is more open than the grade
+    allows. Sharing and opening read this; None while no grade is confirmed."""
+    record = grade_in_force(session, resource_id)
+    if record is None or record.grade is None:
+        return None
+    policy = grading.grade_policy(record.grade)
+    masks: dict[str, str] = {}
+    scan = session.get(ScanRun, record.scan_id) if record.scan_id else None
+    for finding in scan.findings if scan else []:
+        detector = DETECTORS.get(finding.type)
+        mask = policy.masks.get(finding.category) or (detector.default_mask if detector else None)
+        if mask and finding.column not in masks:
+            masks[finding.column] = mask
+    resource = session.get(Resource, resource_id)
+    conflicts = []
+    if resource is not None:
+        for name, declared, allowed in (
+            ("share_type", resource.share_type, policy.share_type),
+            ("open_type", resource.open_type, policy.open_type),
+        ):
+            if grading.OPENNESS.get(declared, 0) > grading.OPENNESS.get(allowed, 0):
+                conflicts.append({"field": name, "declared": declared, "allowed": allowed})
+    return {
+        "grade": record.grade,
+        "label": grading.label(record.grade),
+        "policy": policy.as_dict(),
+        "masks": masks,
+        "conflicts": conflicts,
+    }

@@ -128,6 +128,9 @@ def _table_page(ctx: Ctx, name: str, error: LongshuError | None = None) -> Respo
             },
             "trend": json.dumps(chart, ensure_ascii=False),
             "history": history,
+            "controls": grades.controls(ctx.session, table.resource_id)
+            if table.resource_id
+            else None,
             "rules": rulebook.list_rules(ctx.session, ctx.actor, table),
             "issues": issues.list_issues(ctx.session, ctx.actor, table=table.name),
             "detectors": DETECTORS,
