@@ -4,6 +4,7 @@ errors are caught, hard negatives are refused, and masks show no more than their
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import random
 import re
 
@@ -274,3 +275,21 @@ def test_masks_of_the_other_kinds():
     assert mask_example("landline", "0931-8123456") == "0931-*****56"
     assert mask_example("plate", "甘A·12345") == "甘A****5"
     assert re.fullmatch(r"\*+", mask_example("religion", "佛教"))
+
+
+@given(st.ip_addresses(v=6))
+@settings(deadline=None)
+def test_every_ipv6_address_in_every_spelling_is_an_ip(address):
+    for text in (str(address), address.exploded, address.compressed.upper()):
+        assert matches("ip", text), text
+
+
+@given(st.text("0123456789abcdefABCDEF:.", min_size=2, max_size=45))
+@settings(deadline=None, max_examples=500)
+def test_the_ip_pattern_agrees_with_the_ipaddress_module(text):
+    try:
+        ipaddress.ip_address(text)
+        expected = not re.search(r"(^|\.)0\d", text) or ":" in text
+    except ValueError:
+        expected = False
+    assert matches("ip", text) == expected, text

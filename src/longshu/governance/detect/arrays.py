@@ -7,6 +7,7 @@ on the candidates the regular expression let through."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -27,16 +28,31 @@ def as_text(values: pa.Array) -> pa.Array:
     return values.cast(pa.large_string())
 
 
+# The last array squeezed and its forms by separator class: the detectors of one column run
+# one after another on the same array, and need only three forms between them.
+_recent = threading.local()
+
+
 def squeeze(values: pa.Array, separators: str = r"[\s\-]") -> pa.Array:
     """Trimmed, upper-cased text with the ``separators`` (a regular expression class) removed:
-    how people write 6222 0202 0000 1234 or 138-0931-0000."""
+    how people write 6222 0202 0000 1234 or 138-0931-0000. Values longer than
+    ``MAX_VALUE_CHARS`` become null."""
+    if getattr(_recent, "source", None) is not values:
+        _recent.source, _recent.forms = values, {}
+    form = _recent.forms.get(separators)
+    if form is None:
+        form = _recent.forms[separators] = _squeeze(values, separators)
+    return form
+
+
+def _squeeze(values: pa.Array, separators: str) -> pa.Array:
+    if separators:
+        base = squeeze(values, "")
+        return pc.replace_substring_regex(base, separators, "")
     values = as_text(values)
     short = pc.less_equal(pc.utf8_length(values), MAX_VALUE_CHARS)
     values = pc.if_else(short, values, pa.scalar(None, values.type))
-    values = pc.utf8_upper(pc.utf8_trim_whitespace(values))
-    if separators:
-        values = pc.replace_substring_regex(values, separators, "")
-    return values
+    return pc.utf8_upper(pc.utf8_trim_whitespace(values))
 
 
 def regex_mask(values: pa.Array, pattern: str) -> np.ndarray:

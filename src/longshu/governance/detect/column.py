@@ -33,6 +33,7 @@ from longshu.governance.detect.profiles import EXCLUSIVE, kind_hits, name_cued, 
 from longshu.governance.detect.registry import DETECTORS, STRUCTURED_CODES
 
 MAX_CELL_CHARS = 4096
+LENGTH_CAP = MAX_CELL_CHARS + 1
 MAX_EXAMPLES = 3
 COORDINATE_ONLY = ("coordinate",)
 
@@ -78,6 +79,14 @@ def readable(values: pa.Array) -> tuple[pa.Array | None, tuple[str, ...] | None]
     return text, None
 
 
+def _length_counts(text: pa.Array) -> np.ndarray:
+    """How many values have each trimmed length (in characters), lengths over LENGTH_CAP
+    counted at LENGTH_CAP; nulls not at all."""
+    lengths = pc.utf8_length(pc.utf8_trim_whitespace(text)).fill_null(-1)
+    lengths = np.minimum(np.asarray(lengths.to_numpy(zero_copy_only=False)), LENGTH_CAP)
+    return np.bincount(lengths[lengths >= 0], minlength=LENGTH_CAP + 1)
+
+
 def _hits(code: str, text: pa.Array, column: str) -> tuple[np.ndarray, np.ndarray]:
     detector = DETECTORS[code]
     if code in STRUCTURED_CODES:
@@ -109,7 +118,11 @@ class _Tally:
         if text.null_count == len(text):
             return
         exclusive = np.zeros(len(text), dtype=np.int64)
+        lengths = _length_counts(text)
         for code in codes or DETECTORS:
+            low, high = profile(code).lengths
+            if not lengths[min(low, LENGTH_CAP) : min(high, LENGTH_CAP) + 1].any():
+                continue
             hits, by_name = _hits(code, text, self.column)
             if not hits.any():
                 continue

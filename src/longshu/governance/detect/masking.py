@@ -101,4 +101,6 @@ def mask_example(kind: str, value: str) -> str:
     rule = _RULES.get(kind)
     if rule is None:
         return STAR * max(1, min(len(text), 8))
-    return rule(text)
+    masked = rule(text)
+    # a value already holding stars where the mask puts them would come back as it is
+    return masked if masked != text or not text else STAR * max(1, min(len(text), 8))

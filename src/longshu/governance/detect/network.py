@@ -1,8 +1,8 @@
 """Network addresses and places: IP addresses and coordinates (经纬度).
 
 - IP: IPv4 in dotted decimal with every octet 0-255 (no leading zeros), or IPv6 as the
-  ``ipaddress`` module parses it (checked in Python, but only on values made of hex digits,
-  colons and dots with at least two colons). A version column's 1.2.3.4 is not an address:
+  ``ipaddress`` module parses it (by an RE2 pattern; only forms with an embedded IPv4 part are
+  checked in Python). A version column's 1.2.3.4 is not an address:
   the column level drops IP findings in columns named for versions (see profiles).
 - Coordinates: a text pair "lng,lat" (or "lat,lng": the two ranges do not overlap) with at
   least two decimals each, within China's bounds (lng 73.4-135.1, lat 3.8-53.6); and, under a
@@ -22,7 +22,15 @@ from longshu.governance.detect.base import Detector
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = rf"^{_OCTET}(?:\.{_OCTET}){{3}}$"
-_IPV6_SHAPE = r"^[0-9A-F:.]*:[0-9A-F:.]*:[0-9A-F:.]*$"
+_H = "[0-9A-F]{1,4}"
+# Every compressed and uncompressed form of RFC 4291 without an embedded IPv4 part; values
+# with a dot (::ffff:1.2.3.4) go to the ipaddress module.
+_IPV6_HEX = (
+    f"^(?:(?:{_H}:){{7}}{_H}|(?:{_H}:){{1,7}}:|(?:{_H}:){{1,6}}:{_H}"
+    f"|(?:{_H}:){{1,5}}(?::{_H}){{1,2}}|(?:{_H}:){{1,4}}(?::{_H}){{1,3}}"
+    f"|(?:{_H}:){{1,3}}(?::{_H}){{1,4}}|(?:{_H}:){{1,2}}(?::{_H}){{1,5}}"
+    f"|{_H}:(?::{_H}){{1,6}}|:(?:(?::{_H}){{1,7}}|:))$"
+)
 
 LNG_RANGE = (73.4, 135.1)
 LAT_RANGE = (3.8, 53.6)
@@ -45,7 +53,8 @@ def _ipv6(candidates: pa.Array) -> np.ndarray:
 
 def match_ip(values: pa.Array) -> np.ndarray:
     text = squeeze(values, separators="")
-    return regex_mask(text, _IPV4) | refine(text, _IPV6_SHAPE, _ipv6)
+    dotted_v6 = r"^[0-9A-F:]*:[0-9A-F:]*:[0-9A-F:]*\.[0-9.]*$"
+    return regex_mask(text, _IPV4) | regex_mask(text, _IPV6_HEX) | refine(text, dotted_v6, _ipv6)
 
 
 def _within(numbers: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:

@@ -27,10 +27,13 @@ class Profile:
     """``strength``: how sure one validated hit is (0..1); ``shape_only``: values the matcher
     accepts by shape alone, counted only when the column name cues the kind; ``by_name``:
     further values counted when the name says so (numeric 经度/纬度 columns); ``anti_cues``:
-    column names under which the kind is not reported (a version column's 1.2.3.4)."""
+    column names under which the kind is not reported (a version column's 1.2.3.4);
+    ``lengths``: the shortest and longest trimmed value (in characters) the kind can have,
+    so a column holding no value of such a length is not read for it at all."""
 
     method: str
     strength: float
+    lengths: tuple[int, int] = (1, 1 << 30)
     shape_only: Callable[[pa.Array], np.ndarray] | None = None
     by_name: NamedMatcher | None = None
     anti_cues: tuple[str, ...] = ()
@@ -39,21 +42,24 @@ class Profile:
 LEXICON = Profile("lexicon", 0.6)
 
 PROFILES: dict[str, Profile] = {
-    "resident_id": Profile("checksum", 0.97),
-    "credit_code": Profile("checksum", 0.97),
+    "resident_id": Profile("checksum", 0.97, lengths=(18, 18)),
+    "credit_code": Profile("checksum", 0.97, lengths=(18, 18)),
     # Luhn passes one random number in ten: weaker than MOD 11-2 with a calendar and region
-    "bank_card": Profile("checksum", 0.85),
-    "mobile": Profile("pattern", 0.8),
-    "landline": Profile("pattern", 0.7),
-    "email": Profile("pattern", 0.9),
+    "bank_card": Profile("checksum", 0.85, lengths=(16, 40)),
+    "mobile": Profile("pattern", 0.8, lengths=(11, 24)),
+    "landline": Profile("pattern", 0.7, lengths=(10, 30)),
+    "email": Profile("pattern", 0.9, lengths=(6, 320)),
     "ip": Profile(
-        "pattern", 0.75, anti_cues=(r"版本", r"version", r"(?:^|_)ver(?:$|_)", r"^v$", r"bbh")
+        "pattern",
+        0.75,
+        anti_cues=(r"版本", r"version", r"(?:^|_)ver(?:$|_)", r"^v$", r"bbh"),
+        lengths=(2, 45),
     ),
-    "coordinate": Profile("pattern", 0.75, by_name=coordinate_numbers),
-    "passport": Profile("pattern", 0.6),
-    "hk_macao_permit": Profile("pattern", 0.6),
-    "taiwan_permit": Profile("pattern", 0.5, shape_only=taiwan_permit_shape_only),
-    "plate": Profile("pattern", 0.85),
+    "coordinate": Profile("pattern", 0.75, by_name=coordinate_numbers, lengths=(3, 80)),
+    "passport": Profile("pattern", 0.6, lengths=(9, 9)),
+    "hk_macao_permit": Profile("pattern", 0.6, lengths=(9, 11)),
+    "taiwan_permit": Profile("pattern", 0.5, shape_only=taiwan_permit_shape_only, lengths=(8, 9)),
+    "plate": Profile("pattern", 0.85, lengths=(7, 16)),
 }
 
 # One value is one of these at most: a value valid as an ID is an ID (then a credit code, then
