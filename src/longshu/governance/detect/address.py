@@ -46,11 +46,13 @@ def region_names() -> list[str]:
 
 @dataclass(frozen=True)
 class AddressGrammar:
-    """RE2 expressions over a value (with 街道 read as 镇): a value is an address when it
-    holds ``address``, does not end as an ``organisation``, and does not end as a division
-    unless it ends as an estate (西津西路街道 is a division, 城关区阳光小区 an estate)."""
+    """RE2 expressions over a value (with 街道 read as 镇 and ``not_streets`` hidden): a value
+    is an address when it holds ``address``, does not end as an ``organisation``, and does
+    not end as a division unless it ends as an estate (西津西路街道 is a division, 城关区阳光
+    小区 an estate)."""
 
     address: str
+    not_streets: str
     organisation: str
     division_end: str
     estate_end: str
@@ -74,6 +76,7 @@ def address_grammar() -> AddressGrammar:
     )
     return AddressGrammar(
         address=address,
+        not_streets=_alternation(parts["X"]),
         organisation=rf"(?:{_alternation(parts['O'])})$",
         division_end=rf"(?:{_alternation(parts['A'])})$",
         estate_end=rf"(?:{_alternation(parts['P'])})$",
@@ -84,6 +87,8 @@ def _judge(distinct: pa.Array) -> np.ndarray:
     grammar = address_grammar()
     # 街道 is a division (城关区东岗街道), never a street ending in 街
     text = pc.replace_substring(distinct, "街道", "镇")
+    # 公路, 铁路, 思路 end in 路 but name no street: hidden from the grammar
+    text = pc.replace_substring_regex(text, grammar.not_streets, "#")
     long_enough = np.asarray(
         pc.greater_equal(pc.utf8_length(text), MIN_ADDRESS_CHARS).to_numpy(zero_copy_only=False)
     )

@@ -36,9 +36,9 @@ class JiebaDictionary:
         """How often ``word`` occurs in jieba's corpus; 0 when it is not a word."""
         return self.tokenizer.FREQ.get(word, 0)
 
-    def tag(self, word: str) -> str | None:
-        """The part of speech jieba's dictionary gives ``word``, or None."""
-        return self.tagger.word_tag_tab.get(word)
+    def tag(self, word: str, default: str | None = None) -> str | None:
+        """The part of speech jieba's dictionary gives ``word``, or ``default``."""
+        return self.tagger.word_tag_tab.get(word, default)
 
     def cut(self, text: str) -> list[tuple[str, str]]:
         """(word, tag) pairs of ``text`` (at most ``MAX_CUT_CHARS`` characters are cut)."""

@@ -52,6 +52,7 @@ TRANSLITERATION_SHARE = 0.75
 class NameLexicon:
     surnames: frozenset[str]
     compound_surnames: frozenset[str]
+    word_surnames: frozenset[str]  # compound surnames that are also words (东方, 第五)
     given_chars: frozenset[str]  # may stand alone as a one-character given name
     inner_chars: frozenset[str]  # only inside a two-character given name
     transliteration_chars: frozenset[str]
@@ -71,7 +72,8 @@ def name_lexicon() -> NameLexicon:
     common = read_lexicon("names_common")
     return NameLexicon(
         surnames=frozenset(read_lexicon("surnames")),
-        compound_surnames=frozenset(read_lexicon("surnames_compound")),
+        compound_surnames=frozenset(e.lstrip("!") for e in read_lexicon("surnames_compound")),
+        word_surnames=frozenset(e[1:] for e in read_lexicon("surnames_compound") if e[0] == "!"),
         given_chars=frozenset(c for c in given if not c.startswith("!")),
         inner_chars=frozenset(c[1:] for c in given if c.startswith("!")),
         transliteration_chars=frozenset(e[1:] for e in translit if e.startswith("=")),
@@ -91,9 +93,10 @@ def is_person_name(value: str) -> bool:
     if not 2 <= len(value) <= 6 or not all(_is_han(c) for c in value):
         return False
     lexicon = name_lexicon()
-    if not (_has_han_surname(value, lexicon) or _is_tibetan_name(value, lexicon)):
-        return False
-    return not _is_common_word(value, lexicon)
+    if _has_han_surname(value, lexicon) and not _is_common_word(value, lexicon):
+        return True
+    # Tibetan name elements are not common words (扎西 is jieba's "ns" 17: no veto)
+    return _is_tibetan_name(value, lexicon)
 
 
 def _is_han(char: str) -> bool:
@@ -153,8 +156,11 @@ def _is_common_word(value: str, lexicon: NameLexicon) -> bool:
     frequency = words.frequency(value)
     if frequency == 0 or words.tag(value) in PERSON_TAGS:
         return False
+    if value[:2] in lexicon.compound_surnames and value[:2] not in lexicon.word_surnames:
+        # 司马光 (138), 诸葛亮 (1067): jieba knows famous holders of rare surnames as ``nr``
+        return not words.tag(value, "").startswith("nr") and frequency >= WORD_FREQUENCY_LONG
     if len(value) > 2:
-        if value[-1] in lexicon.common_given:
+        if value[-1] in lexicon.common_given and value[:2] not in lexicon.word_surnames:
             return frequency >= WORD_FREQUENCY_COMMON_NAME
         return frequency >= WORD_FREQUENCY_LONG
     if value[0] in lexicon.common_surnames and value[1] in lexicon.common_given:
