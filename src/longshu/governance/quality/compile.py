@@ -29,7 +29,10 @@ from longshu.governance.quality.rules import RuleSpec, is_number, is_temporal, i
 from longshu.governance.quality.validators import (
     VALIDATORS,
     WS,
-    id_birth_date,
+    date_ymd,
+    id_birth_valid,
+    id_birth_ymd,
+    id_odd,
     lit,
     resident_id_core,
 )
@@ -202,13 +205,14 @@ def _consistency(
 
     def condition(c: str) -> tuple[str, str]:
         if check == "id_birth_date":
-            born = id_birth_date(c)
-            checked = f"{col} IS NOT NULL AND {o} IS NOT NULL AND {born} IS NOT NULL"
+            checked = f"{col} IS NOT NULL AND {o} IS NOT NULL AND {id_birth_valid(c)}"
             value = _date_of(o, otype)
-            return checked, f"{checked} AND ({value} IS NULL OR {value} <> {born})"
+            return checked, (
+                f"{checked} AND ({value} IS NULL OR {date_ymd(value)} <> {id_birth_ymd(c)})"
+            )
         checked = f"{col} IS NOT NULL AND {o} IS NOT NULL AND {c} IS NOT NULL"
         sex = f"LOWER(TRIM(CAST({o} AS VARCHAR)))"
-        odd = f"(ASCII(SUBSTRING({c}, 17, 1)) - 48) % 2 = 1"
+        odd = id_odd(c)
         male = f"{sex} IN ({', '.join(lit(v) for v in MALE)})"
         female = f"{sex} IN ({', '.join(lit(v) for v in FEMALE)})"
         return checked, f"{checked} AND NOT (({male} AND {odd}) OR ({female} AND NOT {odd}))"
@@ -250,11 +254,20 @@ def statement(table: str, parts: Sequence[Compiled]) -> str:
     """One aggregate statement for ``parts`` over ``table`` (see the module docstring)."""
     needed = sorted({c for part in parts for c in part.columns})
     inner = [ident(c) for c in needed]
-    inner += [f"{part.prepared} AS {ident(f'_p{part.index}')}" for part in parts if part.prepared]
+    # Rules sharing a prepared value (three rules on one ID column) compute it once.
+    first: dict[str, str] = {}
+    for part in parts:
+        if part.prepared and part.prepared not in first:
+            first[part.prepared] = ident(f"_p{part.index}")
+            inner.append(f"{part.prepared} AS {first[part.prepared]}")
     outer = ['COUNT(*) AS "rows"']
     for part in parts:
-        outer.append(f"{part.checked} AS {ident(f'c{part.index}')}")
-        outer.append(f"{part.failed} AS {ident(f'f{part.index}')}")
+        checked, failed = part.checked, part.failed
+        if part.prepared:
+            mine, shared = ident(f"_p{part.index}"), first[part.prepared]
+            checked, failed = checked.replace(mine, shared), failed.replace(mine, shared)
+        outer.append(f"{checked} AS {ident(f'c{part.index}')}")
+        outer.append(f"{failed} AS {ident(f'f{part.index}')}")
     source = f'(SELECT {", ".join(inner) or "1 AS one"} FROM {ident(table)}) AS "_t"'
     joins = " ".join(part.join for part in parts if part.join)
     return f"SELECT {', '.join(outer)} FROM {source} {joins}".strip()

@@ -68,26 +68,61 @@ def region_ok(code: str) -> str:
     )
 
 
-def id_birth_date(c: str) -> str:
-    """The birth date written in digits 7–14 of an ID core, or NULL if it is not a date."""
-    return (
-        f"TRY_CAST(SUBSTRING({c}, 7, 4) || '-' || SUBSTRING({c}, 11, 2) || '-' || "
-        f"SUBSTRING({c}, 13, 2) AS DATE)"
-    )
+# A resident ID number's core is packed into one BIGINT, body × 11 + check value (X = 10):
+# the checks below are then integer arithmetic, several times faster in DuckDB than slicing
+# text. 17 digits × 11 < 2**63.
+_ID_CHECK_VALUE = "0123456789X"
+
+
+def _id_digits(p: str, first: int, count: int) -> str:
+    """Digits ``first``..``first+count-1`` (1-based) of the body of a packed ID, as a number."""
+    shift = 11 * 10 ** (17 - (first + count - 1))
+    return f"({p} // {shift} % {10**count})"
+
+
+def id_birth_ymd(p: str) -> str:
+    """Digits 7–14 of a packed ID as the number yyyymmdd."""
+    return _id_digits(p, 7, 8)
+
+
+def id_birth_valid(p: str) -> str:
+    """Is yyyymmdd of a packed ID a real calendar date (any year)?"""
+    ymd = id_birth_ymd(p)
+    y, m, d = f"({ymd} // 10000)", f"({ymd} // 100 % 100)", f"({ymd} % 100)"
+    leap = f"(CASE WHEN ({y} % 4 = 0 AND {y} % 100 <> 0) OR {y} % 400 = 0 THEN 1 ELSE 0 END)"
+    days = f"(CASE WHEN {m} = 2 THEN 28 + {leap} WHEN {m} IN (4, 6, 9, 11) THEN 30 ELSE 31 END)"
+    return f"({y} >= 1 AND {m} BETWEEN 1 AND 12 AND {d} BETWEEN 1 AND {days})"
+
+
+def id_odd(p: str) -> str:
+    """Is the sequence code of a packed ID odd (male)?"""
+    return f"({_id_digits(p, 17, 1)} % 2 = 1)"
+
+
+def date_ymd(value: str) -> str:
+    """A DATE as the number yyyymmdd."""
+    return f"(YEAR({value}) * 10000 + MONTH({value}) * 100 + DAY({value}))"
 
 
 def resident_id_core(v: str) -> str:
-    return f"UPPER({_stripped(v, '[0-9]{17}[0-9Xx]')})"
-
-
-def resident_id_fails(c: str, today: dt.date) -> str:
-    total = " + ".join(f"{_digit(c, i + 1)} * {w}" for i, w in enumerate(ID_WEIGHTS))
-    region = f"({region_ok(c)} OR {_in(f'SUBSTRING({c}, 1, 2)', RESIDENCE_PERMIT_PREFIXES)})"
-    birth = (
-        f"({id_birth_date(c)} BETWEEN DATE {lit(EARLIEST_BIRTH.isoformat())} "
-        f"AND DATE {lit(today.isoformat())})"
+    x = f"UPPER({_stripped(v, '[0-9]{17}[0-9Xx]')})"
+    return (
+        f"(TRY_CAST(SUBSTRING({x}, 1, 17) AS BIGINT) * 11 + "
+        f"STRPOS({lit(_ID_CHECK_VALUE)}, SUBSTRING({x}, 18, 1)) - 1)"
     )
-    check = f"SUBSTRING({lit(ID_CHECK_CHARS)}, ({total}) % 11 + 1, 1) = SUBSTRING({c}, 18, 1)"
+
+
+def resident_id_fails(p: str, today: dt.date) -> str:
+    total = " + ".join(f"{_id_digits(p, i + 1, 1)} * {w}" for i, w in enumerate(ID_WEIGHTS))
+    # ID_CHECK_CHARS[s] as a value (X = 10) is (12 - s) mod 11.
+    assert all(ID_CHECK_CHARS[s] == _ID_CHECK_VALUE[(12 - s) % 11] for s in range(11))
+    check = f"(12 - ({total}) % 11) % 11 = {p} % 11"
+    prefix, mid, tail = _id_digits(p, 1, 2), _id_digits(p, 3, 2), _id_digits(p, 5, 2)
+    provinces = ", ".join(sorted(str(int(x)) for x in PROVINCE_PREFIXES))
+    permits = ", ".join(sorted(str(int(x)) for x in RESIDENCE_PERMIT_PREFIXES))
+    region = f"(({prefix} IN ({provinces}) AND NOT ({mid} = 0 AND {tail} <> 0)) OR {prefix} IN ({permits}))"
+    earliest, latest = (int(d.strftime("%Y%m%d")) for d in (EARLIEST_BIRTH, today))
+    birth = f"({id_birth_valid(p)} AND {id_birth_ymd(p)} BETWEEN {earliest} AND {latest})"
     return f"COALESCE(NOT ({region} AND {birth} AND {check}), TRUE)"
 
 
