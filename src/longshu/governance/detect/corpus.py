@@ -8,7 +8,8 @@ character, dates, amounts, a version column's 1.2.3.4 …).
 Positives carry a realistic column name for half of the values and none for the other half,
 except where a kind is only recognised under a name (8-digit 台胞证, numeric 经度/纬度).
 Person names and addresses (lexicon kinds) are drawn from faker ``zh_CN`` and the Gansu
-region list; their negatives are company and product names and common words."""
+region list, the categorical kinds (民族, 宗教 …) from :mod:`.corpus_terms`; their negatives
+are company and product names, common words and look-alikes."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from faker import Faker
 
 from longshu import ids
+from longshu.governance.detect.corpus_terms import TERMS, lookalike, term_value
 from longshu.governance.detect.documents import PROVINCES
 from longshu.orgs.regions import region_data
 
@@ -236,6 +238,19 @@ POSITIVES: dict[str, Callable[[_Draw], LabelledValue]] = {
 }
 
 
+def _categorical(kind: str) -> Callable[[_Draw], LabelledValue]:
+    draw = term_value(kind)
+
+    def make(d: _Draw) -> LabelledValue:
+        value, hint = draw(d.rng)
+        return LabelledValue(value, kind, hint)
+
+    return make
+
+
+POSITIVES.update({kind: _categorical(kind) for kind in TERMS})
+
+
 # --- hard negatives -------------------------------------------------------------------------
 
 
@@ -345,6 +360,11 @@ def _words(d: _Draw) -> LabelledValue:
     return LabelledValue(value, None, d.hint("单位名称", "产品", "备注", "状态"), "words")
 
 
+def _lookalike(d: _Draw) -> LabelledValue:
+    value, hint = lookalike(d.rng)
+    return LabelledValue(value, None, hint, "lookalike")
+
+
 NEGATIVES: dict[str, Callable[[_Draw], LabelledValue]] = {
     "order_number": _order_number,
     "id_wrong_check": _id_wrong_check,
@@ -359,6 +379,7 @@ NEGATIVES: dict[str, Callable[[_Draw], LabelledValue]] = {
     "short_number": _short_numbers,
     "near_miss": _near_misses,
     "words": _words,
+    "lookalike": _lookalike,
 }
 
 
