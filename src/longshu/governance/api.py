@@ -155,7 +155,6 @@ class RuleIn(BaseModel):
     column: str | None = Field(default=None, max_length=128)
     params: dict[str, Any] = Field(default_factory=dict)
     title: str = Field(default="", max_length=200)
-    weight: Decimal = Field(default=Decimal(1), gt=0, le=100)
 
 
 class RuleOut(BaseModel):
@@ -165,7 +164,6 @@ class RuleOut(BaseModel):
     column: str | None
     params: dict[str, Any]
     title: str
-    weight: Decimal
     origin: str
     active: bool
 
@@ -178,7 +176,6 @@ def _rule_out(rule: QualityRule) -> RuleOut:
         column=rule.column,
         params=rule.params,
         title=rule.title,
-        weight=rule.weight,
         origin=rule.origin,
         active=rule.active,
     )
@@ -193,7 +190,7 @@ def list_rules(table: str, ctx: Ctx = requires("governance.read")) -> list[RuleO
 def add_rule(table: str, body: RuleIn, ctx: Ctx = requires("governance.rules")) -> RuleOut:
     rule = rulebook.add_rule(
         ctx.session, ctx.actor, table, body.kind, body.column, body.params,
-        title=body.title, weight=body.weight,
+        title=body.title,
     )  # fmt: skip
     return _rule_out(rule)
 

@@ -125,7 +125,6 @@ class QualityRule(Base):
     kind: Mapped[str] = mapped_column(String(20))
     column: Mapped[str | None] = mapped_column(String(128))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    weight: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal(1))
     title: Mapped[str] = mapped_column(String(200), default="")
     origin: Mapped[str] = mapped_column(String(12), default="user")
     active: Mapped[bool] = mapped_column(default=True)

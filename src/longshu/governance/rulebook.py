@@ -5,7 +5,6 @@ change an event."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pyarrow as pa
@@ -56,18 +55,6 @@ def list_rules(session: Session, actor: Actor, table: LakeTable | str) -> list[Q
     )
 
 
-def _weight(value: Any) -> Decimal:
-    try:
-        weight = Decimal(str(value)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        weight = Decimal(-1)
-    if not Decimal(0) < weight <= Decimal(100):
-        from longshu.errors import InvalidInput
-
-        raise InvalidInput(detail="weight must be a number above 0 and at most 100")
-    return weight
-
-
 def add_rule(
     session: Session,
     actor: Actor,
@@ -77,7 +64,6 @@ def add_rule(
     params: Mapping[str, Any] | None = None,
     *,
     title: str = "",
-    weight: Any = 1,
     origin: str = "user",
 ) -> QualityRule:
     """Attach a rule to a table after checking it against the newest version's columns
@@ -94,7 +80,6 @@ def add_rule(
         kind=spec.kind,
         column=spec.column,
         params=dict(spec.params),
-        weight=_weight(weight),
         title=title.strip()[:200],
         origin=origin,
         created_by=actor.id,

@@ -49,14 +49,13 @@ def run_quality(
     outcomes += [
         _timeliness(session, found, version, spec) for spec in specs if spec.kind == "timeliness"
     ]
-    weights = {str(rule.id): rule.weight for rule in rules}
     run = QualityRun(
         table_name=found.name,
         resource_id=found.resource_id,
         owner_org_id=found.owner_org_id,
         version=version.number,
         rows=rows,
-        score=score(outcomes, weights) if outcomes else None,
+        score=score(outcomes) if outcomes else None,
         finished_at=utcnow(),
     )
     run.results = [

@@ -2,7 +2,7 @@
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-11-29 09:24:41.990972
+Create Date: 2026-11-29 09:39:48.619598
 """
 
 from collections.abc import Sequence
@@ -65,7 +65,6 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("column", sa.String(length=128), nullable=True),
         sa.Column("params", sa.JSON(), nullable=False),
-        sa.Column("weight", sa.Numeric(precision=6, scale=2), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("origin", sa.String(length=12), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
