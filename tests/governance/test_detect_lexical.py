@@ -503,6 +503,13 @@ def test_dictionary_encoded_columns_give_the_same_verdicts():
         assert plain.tolist() == encoded.tolist()
 
 
+def test_chunked_columns_give_the_same_verdicts():
+    values = ["张伟", "甘肃省兰州市城关区庆阳路88号", None, "汉族", "高血压", "故意伤害罪"]
+    chunked = pa.chunked_array([values[:3], values[3:]], pa.string())
+    for detector in LEXICAL_DETECTORS:
+        assert detector.match(chunked).tolist() == detector.match(pa.array(values)).tolist()
+
+
 def test_repeated_values_get_the_verdict_of_their_first_occurrence():
     values = pa.array(["李娜", "高兴"] * 5000 + [None])
     found = BY_CODE["person_name"].match(values)

@@ -3,7 +3,7 @@
 
 The detectors look words up rather than segment text: a lookup costs a dictionary access,
 while segmentation costs tens of microseconds per value and says little about a value of two
-to four characters. Segmentation (``cut``) is offered for short values only."""
+to six characters; so jieba never sees a long cell."""
 
 from __future__ import annotations
 
@@ -17,9 +17,6 @@ import jieba
 import jieba.posseg
 
 from longshu.config import get_settings
-
-# jieba's HMM and dictionary walk are quadratic in the worst case: never hand it long text.
-MAX_CUT_CHARS = 64
 
 _lock = threading.Lock()
 _loaded: JiebaDictionary | None = None
@@ -39,10 +36,6 @@ class JiebaDictionary:
     def tag(self, word: str, default: str | None = None) -> str | None:
         """The part of speech jieba's dictionary gives ``word``, or ``default``."""
         return self.tagger.word_tag_tab.get(word, default)
-
-    def cut(self, text: str) -> list[tuple[str, str]]:
-        """(word, tag) pairs of ``text`` (at most ``MAX_CUT_CHARS`` characters are cut)."""
-        return [(p.word, p.flag) for p in self.tagger.lcut(text[:MAX_CUT_CHARS], HMM=True)]
 
 
 def _cache_file() -> Path:

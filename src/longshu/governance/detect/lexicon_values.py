@@ -13,10 +13,17 @@ import pyarrow.compute as pc
 from longshu.governance.detect.arrays import as_text
 
 
+def text_of(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """``values`` as one plain string array (chunks joined, dictionaries decoded)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return as_text(values)
+
+
 def trimmed(values: pa.Array, max_chars: int) -> pa.Array:
     """``values`` as trimmed text; cells longer than ``max_chars`` code units become null, so
     no detector spends time on a megabyte of text it would not call a name or an address."""
-    text = as_text(values)
+    text = text_of(values)
     fits = pc.less_equal(pc.binary_length(text), max_chars * 4)  # UTF-8: ≤ 4 bytes a char
     text = pc.if_else(fits, text, pa.scalar(None, text.type))
     text = pc.utf8_trim_whitespace(text)
@@ -28,7 +35,7 @@ def head(values: pa.Array, max_chars: int) -> pa.Array:
     """``values`` as trimmed text cut to their first ``max_chars`` characters (free text: a
     diagnosis is named early in a note, and a regular expression over a megabyte cell would
     cost more than the rest of the column)."""
-    text = as_text(values)
+    text = text_of(values)
     cut = pc.utf8_slice_codeunits(text, 0, max_chars)
     return pc.utf8_trim_whitespace(cut)
 

@@ -1,8 +1,9 @@
 """姓名: is a value a person's name? Decided value by value from evidence that does not need
 context: a Han surname (单姓 or 复姓) followed by one or two characters common in given
 names; or a dotted transliterated name (阿依古丽·买买提); or a Tibetan name made of known
-elements (才让卓玛). jieba's dictionary vetoes values that are ordinary words (高兴, 黄金,
-周末) and its 人名 tag (``nr``) keeps names it knows (高峰).
+elements (才让卓玛). jieba's dictionary vetoes values that are ordinary words by how often
+its corpus uses them (高兴, 黄金, 周末), and its part-of-speech tags keep the names it knows
+as names (``nrfg`` 历史人物, ``nr`` for holders of rare compound surnames: 司马光).
 
 Precision comes first: a lone value like 李子 or 王府 is not called a name even though
 someone may be named so; the column-name cues (姓名, xm) are the framework's to weigh."""
@@ -23,9 +24,15 @@ from longshu.governance.detect.lexicon_values import by_distinct, regex_any, tri
 # Middle dots people type between the parts of a transliterated name: U+00B7 (the standard
 # one), U+2022, U+2027, U+30FB, U+FF0E, U+FF65 and ASCII '.'.
 DOTS = "·•‧・．･."
-# A Han name of two to six characters (爱新觉罗玉兰), or two to four dotted parts (RE2, over whole values).
-HAN_NAME_SHAPE = r"^\p{Han}{2,6}$"
-DOTTED_NAME_SHAPE = rf"^\p{{Han}}{{1,12}}(?:[{DOTS}]\p{{Han}}{{1,12}}){{1,3}}$"
+# A name's shape (RE2, over whole values): two to six Han characters (爱新觉罗玉兰), or two
+# to four dotted parts; spaces may sit anywhere inside (王  伟 as forms pad it) and are
+# dropped from the candidates before they are judged.
+_SPACES = r"[\s\x{3000}]+"
+_SP = r"[\s\x{3000}]*"
+NAME_SHAPE = (
+    rf"^\p{{Han}}(?:{_SP}\p{{Han}}){{1,5}}$"
+    rf"|^\p{{Han}}{{1,12}}(?:{_SP}[{DOTS}]{_SP}\p{{Han}}{{1,12}}){{1,3}}$"
+)
 
 # jieba's dictionary tags almost every word that starts with a surname as ``nr`` (陆军, 智慧,
 # 石家庄 are all "nr"), so its tag cannot tell names from words; its frequency can. A value
@@ -34,9 +41,9 @@ DOTTED_NAME_SHAPE = rf"^\p{{Han}}{{1,12}}(?:[{DOTS}]\p{{Han}}{{1,12}}){{1,3}}$"
 WORD_FREQUENCY_SHORT = 3
 # … and then only when it is a very common word (陆军 3253, 智慧 1581, 黎明 670).
 WORD_FREQUENCY_COMMON_NAME = 500
-# Longer values: most names jieba knows are rare in its corpus (李建国 9, 张桂兰 15), places
-# and words are not (石家庄 440, 王府井 183, 金银花 60, 李家庄 21) — except names ending in a
-# most-common given character (杨建华 273, 王玉珍 257), which only a very common word vetoes.
+# Longer values: jieba's three-character ``nr`` entries are mostly people (李世民, 杨建华
+# 273) and only a very common one is vetoed; other words (and any ending like a place or a
+# title: 石家庄 440, 王府井 183, 白云山 102, 平西王) from this frequency on.
 WORD_FREQUENCY_LONG = 20
 # jieba's tags for historical figures and transliterated names: never a common word.
 PERSON_TAGS = frozenset({"nrfg", "nrt"})
@@ -50,16 +57,20 @@ TRANSLITERATION_SHARE = 0.75
 
 @dataclass(frozen=True)
 class NameLexicon:
+    """The character and word sets a name is checked against."""
+
     surnames: frozenset[str]
     compound_surnames: frozenset[str]
     word_surnames: frozenset[str]  # compound surnames that are also words (东方, 第五)
     given_chars: frozenset[str]  # may stand alone as a one-character given name
-    inner_chars: frozenset[str]  # only inside a two-character given name
+    inner_chars: frozenset[str]  # given_chars and those only inside a two-character name
     transliteration_chars: frozenset[str]
     tibetan_elements: frozenset[str]
     tibetan_endings: frozenset[str]  # one-character elements: only after another element
     common_surnames: frozenset[str]
     common_given: frozenset[str]
+    word_endings: frozenset[str]  # 3-character words ending so are places or titles
+    forms_of_address: frozenset[str]  # 先生, 老师: no given name
 
 
 @lru_cache(maxsize=1)
@@ -75,18 +86,20 @@ def name_lexicon() -> NameLexicon:
         compound_surnames=frozenset(e.lstrip("!") for e in read_lexicon("surnames_compound")),
         word_surnames=frozenset(e[1:] for e in read_lexicon("surnames_compound") if e[0] == "!"),
         given_chars=frozenset(c for c in given if not c.startswith("!")),
-        inner_chars=frozenset(c[1:] for c in given if c.startswith("!")),
+        inner_chars=frozenset(c.lstrip("!") for c in given),
         transliteration_chars=frozenset(e[1:] for e in translit if e.startswith("=")),
         tibetan_elements=frozenset(e for e in tibetan if len(e) > 1),
         tibetan_endings=frozenset(e for e in tibetan if len(e) == 1),
         common_surnames=frozenset(e[1:] for e in common if e.startswith("S")),
         common_given=frozenset(e[1:] for e in common if e.startswith("G")),
+        word_endings=frozenset(e[1:] for e in common if e.startswith("E")),
+        forms_of_address=frozenset(e[1:] for e in common if e.startswith("T")),
     )
 
 
 def is_person_name(value: str) -> bool:
     """Whether ``value`` (already trimmed) reads as one person's name on its own."""
-    if not 2 <= len(value) <= 40:
+    if not 2 <= len(value) <= MAX_NAME_CHARS:
         return False
     if any(dot in value for dot in DOTS):
         return _is_dotted_name(value)
@@ -110,7 +123,8 @@ def _has_han_surname(value: str, lexicon: NameLexicon) -> bool:
         if surname in lexicon.compound_surnames and given and _given_name_fits(given, lexicon):
             return True
     if value[0] in lexicon.surnames and len(value) <= 3:
-        return _given_name_fits(value[1:], lexicon)
+        given = value[1:]
+        return given not in lexicon.forms_of_address and _given_name_fits(given, lexicon)
     return False
 
 
@@ -118,8 +132,7 @@ def _given_name_fits(given: str, lexicon: NameLexicon) -> bool:
     if len(given) == 1:
         return given in lexicon.given_chars
     if len(given) == 2:
-        usable = lexicon.given_chars | lexicon.inner_chars
-        return given[0] in usable and given[1] in usable
+        return given[0] in lexicon.inner_chars and given[1] in lexicon.inner_chars
     return False
 
 
@@ -135,7 +148,7 @@ def _is_tibetan_name(value: str, lexicon: NameLexicon) -> bool:
 
 
 def _is_dotted_name(value: str) -> bool:
-    parts = [p for p in _split_dots(value)]
+    parts = _split_dots(value)
     if not 2 <= len(parts) <= 4 or any(not p or len(p) > 12 for p in parts):
         return False
     chars = "".join(parts)
@@ -160,7 +173,10 @@ def _is_common_word(value: str, lexicon: NameLexicon) -> bool:
         # 司马光 (138), 诸葛亮 (1067): jieba knows famous holders of rare surnames as ``nr``
         return not words.tag(value, "").startswith("nr") and frequency >= WORD_FREQUENCY_LONG
     if len(value) > 2:
-        if value[-1] in lexicon.common_given and value[:2] not in lexicon.word_surnames:
+        if value[-1] in lexicon.word_endings or value[:2] in lexicon.word_surnames:
+            return frequency >= WORD_FREQUENCY_LONG
+        if words.tag(value, "").startswith("nr") or value[-1] in lexicon.common_given:
+            # three-character entries jieba tags nr are mostly people (李世民, 杨靖宇)
             return frequency >= WORD_FREQUENCY_COMMON_NAME
         return frequency >= WORD_FREQUENCY_LONG
     if value[0] in lexicon.common_surnames and value[1] in lexicon.common_given:
@@ -176,12 +192,13 @@ def match_person_names(values: pa.Array) -> np.ndarray:
     are ignored (王  伟 as forms pad it). Shape is checked by RE2 over the whole column;
     only distinct values of a name's shape reach Python, and each verdict is remembered."""
     text = trimmed(values, MAX_NAME_CHARS)
-    text = pc.replace_substring_regex(text, r"[\s\x{3000}]+", "")
-    shaped = regex_any(text, f"{HAN_NAME_SHAPE}|{DOTTED_NAME_SHAPE}")
+    shaped = regex_any(text, NAME_SHAPE)
     if not shaped.any():
         return shaped
+    candidates = text.filter(pa.array(shaped))
+    candidates = pc.replace_substring_regex(candidates, _SPACES, "")
     out = np.zeros(len(text), dtype=bool)
-    out[np.flatnonzero(shaped)] = by_distinct(text.filter(pa.array(shaped)), _judge)
+    out[np.flatnonzero(shaped)] = by_distinct(candidates, _judge)
     return out
 
 
