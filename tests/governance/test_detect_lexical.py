@@ -23,6 +23,11 @@ from longshu.orgs.regions import region_data
 BY_CODE = {d.code: d for d in LEXICAL_DETECTORS}
 
 
+def words(text: str) -> list[str]:
+    """The space-separated words of ``text``."""
+    return text.split()
+
+
 def hits(code: str, values: list[str | None]) -> list[str | None]:
     """The values the detector ``code`` calls its kind."""
     found = BY_CODE[code].match(pa.array(values, pa.string()))
@@ -32,187 +37,34 @@ def hits(code: str, values: list[str | None]) -> list[str | None]:
 
 # --- the seeded corpus ------------------------------------------------------------------------
 
-UYGHUR_GIVEN = [
-    "阿依古丽",
-    "古丽娜尔",
-    "买买提",
-    "艾力",
-    "热依拉",
-    "阿不都",
-    "努尔",
-    "帕提古丽",
-    "吐尔逊",
-    "艾尔肯",
-    "克里木",
-    "热合曼",
-    "阿力木",
-    "玛依拉",
-    "巴哈尔古丽",
-    "沙吾提",
-    "依明",
-    "托合提",
-    "阿迪力",
-    "米娜",
-    "阿依努尔",
-    "迪力夏提",
-    "努尔艾力",
-    "麦麦提",
-]
-TIBETAN = [
-    "才让卓玛",
-    "扎西",
-    "卓玛",
-    "拉毛草",
-    "多杰才让",
-    "索南加措",
-    "尕藏",
-    "桑吉卓玛",
-    "旦正",
-    "仁青措",
-]
-COMMON_WORDS = [
-    "王府",
-    "张开",
-    "高兴",
-    "陈列",
-    "李子",
-    "周末",
-    "黄金",
-    "马路",
-    "文化",
-    "江河",
-    "王国",
-    "张贴",
-    "陈旧",
-    "黄色",
-    "周期",
-    "马上",
-    "胡说",
-    "林业",
-    "高速",
-    "高级",
-    "罗盘",
-    "郑重",
-    "谢谢",
-    "许多",
-    "韩国",
-    "曾经",
-    "田地",
-    "董事",
-    "于是",
-    "叶子",
-    "程序",
-    "任务",
-    "范围",
-    "方面",
-    "方法",
-    "白天",
-    "白菜",
-    "江南",
-    "雷达",
-    "段落",
-    "龙头",
-    "陶瓷",
-    "毛巾",
-    "万一",
-    "钱包",
-    "严格",
-    "洪水",
-    "武器",
-    "文件",
-    "牛奶",
-    "安全",
-    "颜色",
-    "章程",
-    "申请",
-    "关系",
-    "包括",
-    "单位",
-    "成本",
-    "成功",
-    "车辆",
-    "项目",
-    "管理",
-    "阳光",
-    "时间",
-    "农业",
-    "司机",
-    "古代",
-    "简单",
-    "费用",
-    "卫生",
-    "全部",
-    "商品",
-    "沙发",
-    "明天",
-    "麻烦",
-    "南方",
-    "原因",
-    "劳动",
-    "海洋",
-    "花园",
-    "权利",
-    "国家",
-    "计划",
-    "宣传",
-    "相信",
-    "门口",
-    "容易",
-    "普通",
-    "母亲",
-    "宿舍",
-    "战争",
-    "银行",
-    "利用",
-    "居民",
-    "智慧",
-    "幸福",
-    "王府井",
-    "张家口",
-    "高新区",
-    "黄金周",
-    "陈列馆",
-    "马铃薯",
-    "文化宫",
-    "石家庄",
-    "高速公路",
-    "金银花",
-    "明信片",
-    "刘家峡",
-    "白云山",
-    "东方红",
-]
-ROADS_AND_NUMBERS = [
-    "地铁1号线",
-    "第3组",
-    "3号文件",
-    "甘政发〔2023〕15号",
-    "G30连霍高速",
-    "五一路",
-    "3栋",
-    "2号楼",
-    "高速公路3号出口",
-    "兰州至天水高速公路",
-    "S101省道",
-    "兰新铁路",
-    "公交2路",
-    "302国道",
-    "1单元",
-]
-PRODUCTS = [
-    "华为Mate60手机",
-    "联想笔记本电脑",
-    "小米电视",
-    "兰州牛肉面",
-    "静宁苹果",
-    "定西马铃薯",
-    "黄河啤酒",
-    "金徽酒",
-    "陇南花椒",
-    "岷县当归",
-    "苦水玫瑰",
-    "敦煌研究院文创",
-]
+UYGHUR_GIVEN = words(
+    "阿依古丽 古丽娜尔 买买提 艾力 热依拉 阿不都 努尔 帕提古丽 "
+    "吐尔逊 艾尔肯 克里木 热合曼 阿力木 玛依拉 巴哈尔古丽 沙吾提 "
+    "依明 托合提 阿迪力 米娜 阿依努尔 迪力夏提 努尔艾力 麦麦提"
+)
+TIBETAN = words("才让卓玛 扎西 卓玛 拉毛草 多杰才让 索南加措 尕藏 桑吉卓玛 旦正 仁青措")
+COMMON_WORDS = words(
+    "王府 张开 高兴 陈列 李子 周末 黄金 马路 文化 江河 王国 张贴 "
+    "陈旧 黄色 周期 马上 胡说 林业 高速 高级 罗盘 郑重 谢谢 许多 "
+    "韩国 曾经 田地 董事 于是 叶子 程序 任务 范围 方面 方法 白天 "
+    "白菜 江南 雷达 段落 龙头 陶瓷 毛巾 万一 钱包 严格 洪水 武器 "
+    "文件 牛奶 安全 颜色 章程 申请 关系 包括 单位 成本 成功 车辆 "
+    "项目 管理 阳光 时间 农业 司机 古代 简单 费用 卫生 全部 商品 "
+    "沙发 明天 麻烦 南方 原因 劳动 海洋 花园 权利 国家 计划 宣传 "
+    "相信 门口 容易 普通 母亲 宿舍 战争 银行 利用 居民 智慧 幸福 "
+    "王府井 张家口 高新区 黄金周 陈列馆 马铃薯 文化宫 石家庄 "
+    "高速公路 金银花 明信片 刘家峡 白云山 东方红"
+)
+ROADS_AND_NUMBERS = words(
+    "地铁1号线 第3组 3号文件 甘政发〔2023〕15号 G30连霍高速 "
+    "五一路 3栋 2号楼 高速公路3号出口 兰州至天水高速公路 "
+    "S101省道 兰新铁路 公交2路 302国道 1单元"
+)
+PRODUCTS = words(
+    "华为Mate60手机 联想笔记本电脑 小米电视 兰州牛肉面 静宁苹果 "
+    "定西马铃薯 黄河啤酒 金徽酒 陇南花椒 岷县当归 苦水玫瑰 "
+    "敦煌研究院文创"
+)
 
 
 def gansu_places() -> list[tuple[str, str]]:
@@ -327,30 +179,13 @@ def test_dotted_minority_and_foreign_names_are_names():
 
 
 def test_tibetan_names_without_a_surname_are_names():
-    assert hits("person_name", ["才让卓玛", "扎西", "拉毛草", "索南加措"]) == [
-        "才让卓玛",
-        "扎西",
-        "拉毛草",
-        "索南加措",
-    ]
+    assert hits("person_name", ["才让卓玛", "扎西", "拉毛草", "索南加措"]) == words(
+        "才让卓玛 扎西 拉毛草 索南加措"
+    )
 
 
 def test_words_that_start_with_a_surname_are_not_names():
-    words = [
-        "王府",
-        "张开",
-        "高兴",
-        "陈列",
-        "李子",
-        "周末",
-        "黄金",
-        "马路",
-        "文化",
-        "江河",
-        "王府井",
-        "黄金周",
-        "石家庄",
-    ]
+    words = words("王府 张开 高兴 陈列 李子 周末 黄金 马路 文化 江河 王府井 黄金周 石家庄")
     assert hits("person_name", words) == []
 
 
@@ -375,17 +210,12 @@ def test_companies_places_products_dates_and_numbers_are_not_names():
 
 
 def test_addresses_with_and_without_province_are_addresses():
-    values = [
-        "甘肃省兰州市城关区庆阳路88号",
-        "兰州市城关区庆阳路88号",
-        "城关区庆阳路",
-        "庆阳路88号",
-        "榆中县和平镇袁家营村",
-        "袁家营村3组",
-        "临夏回族自治州东乡族自治县锁南镇红柳村二社",
-        "阳光小区3栋2单元501室",
-        "北京市朝阳区建国路A座",
-    ]
+    values = words(
+        "甘肃省兰州市城关区庆阳路88号 兰州市城关区庆阳路88号 城关区庆阳路 "
+        "庆阳路88号 榆中县和平镇袁家营村 袁家营村3组 "
+        "临夏回族自治州东乡族自治县锁南镇红柳村二社 阳光小区3栋2单元501室 "
+        "北京市朝阳区建国路A座"
+    )
     assert hits("address", values) == values
 
 
@@ -399,12 +229,7 @@ def test_roads_lines_and_document_numbers_are_not_addresses():
 
 
 def test_organisations_are_not_addresses_even_with_a_street():
-    values = [
-        "兰州市城关区庆阳路支行",
-        "兰州市第一人民医院",
-        "兰州路小学",
-        "甘肃路桥建设集团有限公司",
-    ]
+    values = words("兰州市城关区庆阳路支行 兰州市第一人民医院 兰州路小学 甘肃路桥建设集团有限公司")
     assert hits("address", values) == []
 
 
@@ -414,16 +239,7 @@ def test_organisations_are_not_addresses_even_with_a_street():
 def test_ethnic_groups_with_and_without_zu():
     assert hits(
         "ethnicity", ["汉族", "汉", "回族", "回", "东乡族", "裕固族", "维吾尔", "撒拉"]
-    ) == [
-        "汉族",
-        "汉",
-        "回族",
-        "回",
-        "东乡族",
-        "裕固族",
-        "维吾尔",
-        "撒拉",
-    ]
+    ) == words("汉族 汉 回族 回 东乡族 裕固族 维吾尔 撒拉")
 
 
 def test_short_forms_that_are_words_or_places_are_not_ethnic_groups():
@@ -437,15 +253,7 @@ def test_religions_and_their_schools():
 
 
 def test_health_terms_diseases_drugs_and_records():
-    values = [
-        "高血压",
-        "2型糖尿病",
-        "肺癌晚期",
-        "阿莫西林胶囊",
-        "既往史：无",
-        "阳性",
-        "肢体残疾二级",
-    ]
+    values = words("高血压 2型糖尿病 肺癌晚期 阿莫西林胶囊 既往史：无 阳性 肢体残疾二级")
     assert hits("health", values) == values
 
 
@@ -461,16 +269,12 @@ def test_crime_names_and_sentences_are_criminal_records():
 
 
 def test_marital_political_and_orientation_values():
-    assert hits("marital_status", ["已婚", "离异", "丧偶", "婚礼", "结婚证"]) == [
-        "已婚",
-        "离异",
-        "丧偶",
-    ]
-    assert hits("political_status", ["中共党员", "群众", "共青团员", "党委"]) == [
-        "中共党员",
-        "群众",
-        "共青团员",
-    ]
+    assert hits("marital_status", ["已婚", "离异", "丧偶", "婚礼", "结婚证"]) == words(
+        "已婚 离异 丧偶"
+    )
+    assert hits("political_status", ["中共党员", "群众", "共青团员", "党委"]) == words(
+        "中共党员 群众 共青团员"
+    )
     assert hits("sexual_orientation", ["同性恋", "异性恋", "恋爱"]) == ["同性恋", "异性恋"]
 
 
