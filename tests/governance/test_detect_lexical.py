@@ -185,8 +185,11 @@ def test_tibetan_names_without_a_surname_are_names():
 
 
 def test_words_that_start_with_a_surname_are_not_names():
-    words = words("王府 张开 高兴 陈列 李子 周末 黄金 马路 文化 江河 王府井 黄金周 石家庄")
-    assert hits("person_name", words) == []
+    common = words(
+        "王府 张开 高兴 陈列 李子 周末 黄金 马路 文化 江河 王府井 "
+        "黄金周 石家庄 白云山 平西王 东方红 陆军 智慧 王先生 李老师"
+    )
+    assert hits("person_name", common) == []
 
 
 def test_companies_places_products_dates_and_numbers_are_not_names():
