@@ -200,3 +200,21 @@ def test_a_full_scan_skips_columns_a_batch_lacks():
     scan = ColumnScan(["身份证号", "absent"])
     scan.feed(pa.record_batch({"身份证号": pa.array(some_ids(5))}))
     assert [f.column for f in scan.findings()] == ["身份证号"]
+
+
+def test_identifiers_inside_free_text_are_found_and_shown_masked():
+    number = some_ids(1)[0]
+    notes = pa.array([f"联系电话13809310000，身份证{number}", "请发邮件至 li.si@gansu.gov.cn",
+                      "已办结", "订单2026112912345678901", None])  # fmt: skip
+    found = {f.type: f for f in detect_column("备注", notes)}
+    assert set(found) == {"mobile", "resident_id", "email"}
+    assert found["resident_id"].examples == (f"{number[:6]}{'*' * 10}{number[-2:]}",)
+    assert found["mobile"].examples == ("138****0000",)
+    assert found["email"].examples == ("l***@gansu.gov.cn",)
+    assert all(f.hits == 1 and f.checked == 4 for f in found.values())
+
+
+def test_digits_run_together_are_not_taken_apart():
+    # an 18-digit ID inside a longer digit string is no ID; nor a phone inside an ID
+    number = some_ids(1)[0]
+    assert detect_column("备注", pa.array([f"NO.9{number}1", f"编号{number[:-1]}"])) == []

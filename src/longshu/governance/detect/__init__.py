@@ -44,8 +44,7 @@ def classify_values(values: list[str | None], column: str | None = None) -> list
     found = [set() for _ in values]
     exclusive: list[list[str]] = [[] for _ in values]
     for code in codes or DETECTORS:
-        hits, _ = _hits(code, text, column or "")
-        for index in np.flatnonzero(hits):
+        for index in np.flatnonzero(_hits(code, text, column or "").hits):
             if code in EXCLUSIVE:
                 exclusive[index].append(code)
             else:

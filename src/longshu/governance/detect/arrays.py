@@ -28,21 +28,54 @@ def as_text(values: pa.Array) -> pa.Array:
     return values.cast(pa.large_string())
 
 
-# The last array squeezed and its forms by separator class: the detectors of one column run
-# one after another on the same array, and need only three forms between them.
+# The last array read and its derived forms (squeezed by separator class, …):
+# the detectors of one column run one after another on the same array and share them.
 _recent = threading.local()
+
+
+def _cached(values: pa.Array, key: str, compute: Callable[[], object]) -> object:
+    if getattr(_recent, "source", None) is not values:
+        _recent.source, _recent.forms = values, {}
+    if key not in _recent.forms:
+        _recent.forms[key] = compute()
+    return _recent.forms[key]
 
 
 def squeeze(values: pa.Array, separators: str = r"[\s\-]") -> pa.Array:
     """Trimmed, upper-cased text with the ``separators`` (a regular expression class) removed:
     how people write 6222 0202 0000 1234 or 138-0931-0000. Values longer than
     ``MAX_VALUE_CHARS`` become null."""
-    if getattr(_recent, "source", None) is not values:
-        _recent.source, _recent.forms = values, {}
-    form = _recent.forms.get(separators)
-    if form is None:
-        form = _recent.forms[separators] = _squeeze(values, separators)
-    return form
+    form = _cached(values, "squeeze " + separators, lambda: _squeeze(values, separators))
+    return form  # type: ignore[return-value]
+
+
+def has_delimiter(values: pa.Array) -> np.ndarray:
+    """One bool per value: does it hold a character other than an ASCII letter or digit? Only
+    such a value can hold an identifier inside other text. Cached like ``squeeze``."""
+    found = _cached(values, "delimiter", lambda: regex_mask(as_text(values), "[^0-9A-Za-z]"))
+    return found  # type: ignore[return-value]
+
+
+def digit_run(values: pa.Array, length: int) -> np.ndarray:
+    """One bool per value: does it hold ``length`` digits in a row? Cached like ``squeeze``."""
+    key = f"digits {length}"
+    found = _cached(values, key, lambda: regex_mask(as_text(values), f"[0-9]{{{length}}}"))
+    return found  # type: ignore[return-value]
+
+
+def embeds_digits(length: int) -> Callable[[pa.Array], np.ndarray]:
+    """A gate for identifiers inside text: a delimiter and ``length`` digits in a row."""
+    return lambda values: has_delimiter(values) & digit_run(values, length)
+
+
+def holds(values: pa.Array, char: str) -> np.ndarray:
+    """One bool per value: does it hold ``char``? Cached like ``squeeze``."""
+
+    def find() -> np.ndarray:
+        found = pc.match_substring(as_text(values), char).fill_null(False)
+        return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+
+    return _cached(values, "holds " + char, find)  # type: ignore[return-value]
 
 
 def _squeeze(values: pa.Array, separators: str) -> pa.Array:

@@ -12,7 +12,10 @@ Confidence (0..1) of a finding multiplies three terms, then adds the name cue:
 - the sample size, ``0.5 + 0.5 * (1 - 0.5 ** hits)`` — one hit halves it, seven hits cost <1 %;
 - a name cue (身份证号, sjh, …) closes half of the remaining gap: ``c + (1 - c) / 2``.
 
-Values are read as text: strings as they are, integers and decimals without a scale as their
+A value counts for a kind when it is one (trimmed; separators as people write them), or —
+for resident_id, credit_code, bank_card, mobile and email — when it holds one inside longer
+text (备注: 联系电话13809310000; the first candidate of each value is checked, and the example
+shows that candidate masked). Values are read as text: strings as they are, integers and decimals without a scale as their
 digits; floats only for coordinates under a name cue; booleans, dates, binary and nested
 types are not read (their findings are empty). Lexicon detectors see only values holding a
 non-ASCII character, and every detector sees at most the first ``MAX_CELL_CHARS`` of a cell.
@@ -29,7 +32,13 @@ import pyarrow.compute as pc
 
 from longshu.governance.detect.arrays import as_text, scatter
 from longshu.governance.detect.masking import mask_example
-from longshu.governance.detect.profiles import EXCLUSIVE, kind_hits, name_cued, profile
+from longshu.governance.detect.profiles import (
+    EXCLUSIVE,
+    Verdict,
+    kind_hits,
+    name_cued,
+    profile,
+)
 from longshu.governance.detect.registry import DETECTORS, STRUCTURED_CODES
 
 MAX_CELL_CHARS = 4096
@@ -87,16 +96,16 @@ def _length_counts(text: pa.Array) -> np.ndarray:
     return np.bincount(lengths[lengths >= 0], minlength=LENGTH_CAP + 1)
 
 
-def _hits(code: str, text: pa.Array, column: str) -> tuple[np.ndarray, np.ndarray]:
+def _hits(code: str, text: pa.Array, column: str) -> Verdict:
     detector = DETECTORS[code]
     if code in STRUCTURED_CODES:
         return kind_hits(detector, text, column)
     # lexicon kinds are Chinese text: an all-ASCII value holds none of them
     wide = np.asarray(pc.invert(pc.string_is_ascii(text)).fill_null(False), dtype=bool)
     if not wide.any():
-        return np.zeros(len(text), dtype=bool), np.zeros(len(text), dtype=bool)
-    hits, by_name = kind_hits(detector, text.filter(pa.array(wide)), column)
-    return scatter(wide, hits), scatter(wide, by_name)
+        return Verdict(np.zeros(len(text), dtype=bool), np.zeros(len(text), dtype=bool))
+    verdict = kind_hits(detector, text.filter(pa.array(wide)), column)
+    return Verdict(scatter(wide, verdict.hits), scatter(wide, verdict.by_name))
 
 
 @dataclass
@@ -119,25 +128,30 @@ class _Tally:
             return
         exclusive = np.zeros(len(text), dtype=np.int64)
         lengths = _length_counts(text)
+        shown: dict[str, pa.Array] = {}
         for code in codes or DETECTORS:
-            low, high = profile(code).lengths
-            if not lengths[min(low, LENGTH_CAP) : min(high, LENGTH_CAP) + 1].any():
+            rules = profile(code)
+            low, high = rules.lengths
+            high = LENGTH_CAP if rules.embedded else min(high, LENGTH_CAP)
+            if not lengths[min(low, LENGTH_CAP) : high + 1].any():
                 continue
-            hits, by_name = _hits(code, text, self.column)
+            verdict = _hits(code, text, self.column)
+            hits = verdict.hits
             if not hits.any():
                 continue
-            self.by_name[code] += int(by_name.sum())
+            shown[code] = text if verdict.shown is None else verdict.shown
+            self.by_name[code] += int(verdict.by_name.sum())
             if code in EXCLUSIVE:
                 exclusive |= hits.astype(np.int64) << EXCLUSIVE.index(code)
             else:
                 self.hits[code] += int(hits.sum())
-                self._remember(code, code, text, hits)
+                self._remember(code, code, shown[code], hits)
         for bits in np.unique(exclusive[exclusive > 0]):
             combo = tuple(k for i, k in enumerate(EXCLUSIVE) if int(bits) >> i & 1)
             chosen = exclusive == bits
             self.combos[combo] += int(chosen.sum())
             for code in combo:
-                self._remember((combo, code), code, text, chosen)
+                self._remember((combo, code), code, shown[code], chosen)
 
     def _remember(self, key: object, code: str, text: pa.Array, hits: np.ndarray) -> None:
         """Keep the first distinct masked examples, in column order; distinct raw values are

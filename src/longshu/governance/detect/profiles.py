@@ -13,7 +13,9 @@ from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from longshu.governance.detect.arrays import as_text, embeds_digits, holds, scatter
 from longshu.governance.detect.base import Detector
 from longshu.governance.detect.documents import taiwan_permit_shape_only
 from longshu.governance.detect.network import coordinate_numbers
@@ -29,11 +31,15 @@ class Profile:
     further values counted when the name says so (numeric 经度/纬度 columns); ``anti_cues``:
     column names under which the kind is not reported (a version column's 1.2.3.4);
     ``lengths``: the shortest and longest trimmed value (in characters) the kind can have,
-    so a column holding no value of such a length is not read for it at all."""
+    so a column holding no value of such a length is not read for it at all; ``embedded``:
+    an RE2 pattern whose group ``v`` pulls the first candidate out of a longer text (备注:
+    联系电话13809310000), which then faces the matcher like a whole value."""
 
     method: str
     strength: float
     lengths: tuple[int, int] = (1, 1 << 30)
+    embedded: str | None = None
+    embedded_in: Callable[[pa.Array], np.ndarray] = lambda values: np.ones(len(values), bool)
     shape_only: Callable[[pa.Array], np.ndarray] | None = None
     by_name: NamedMatcher | None = None
     anti_cues: tuple[str, ...] = ()
@@ -41,14 +47,46 @@ class Profile:
 
 LEXICON = Profile("lexicon", 0.6)
 
+_CODE_CHAR = "[0-9A-HJ-NPQRTUWXY]"
 PROFILES: dict[str, Profile] = {
-    "resident_id": Profile("checksum", 0.97, lengths=(18, 18)),
-    "credit_code": Profile("checksum", 0.97, lengths=(18, 18)),
+    "resident_id": Profile(
+        "checksum",
+        0.97,
+        lengths=(18, 18),
+        embedded=r"(?:^|[^0-9])(?P<v>[0-9]{17}[0-9Xx])(?:[^0-9A-Za-z]|$)",
+        embedded_in=embeds_digits(11),
+    ),
+    "credit_code": Profile(
+        "checksum",
+        0.97,
+        lengths=(18, 18),
+        embedded=f"(?:^|[^0-9A-Za-z])(?P<v>{_CODE_CHAR}{{2}}[0-9]{{6}}{_CODE_CHAR}{{10}})"
+        "(?:[^0-9A-Za-z]|$)",
+        embedded_in=embeds_digits(6),
+    ),
     # Luhn passes one random number in ten: weaker than MOD 11-2 with a calendar and region
-    "bank_card": Profile("checksum", 0.85, lengths=(16, 40)),
-    "mobile": Profile("pattern", 0.8, lengths=(11, 24)),
+    "bank_card": Profile(
+        "checksum",
+        0.85,
+        lengths=(16, 40),
+        embedded=r"(?:^|[^0-9])(?P<v>[0-9]{16,19})(?:[^0-9]|$)",
+        embedded_in=embeds_digits(11),
+    ),
+    "mobile": Profile(
+        "pattern",
+        0.8,
+        lengths=(11, 24),
+        embedded=r"(?:^|[^0-9])(?P<v>(?:\+?86)?1[3-9][0-9]{9})(?:[^0-9]|$)",
+        embedded_in=embeds_digits(11),
+    ),
     "landline": Profile("pattern", 0.7, lengths=(10, 30)),
-    "email": Profile("pattern", 0.9, lengths=(6, 320)),
+    "email": Profile(
+        "pattern",
+        0.9,
+        lengths=(6, 320),
+        embedded=r"(?P<v>[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,})",
+        embedded_in=lambda values: holds(values, "@"),
+    ),
     "ip": Profile(
         "pattern",
         0.75,
@@ -88,15 +126,24 @@ def name_excluded(detector: Detector, column: str | None) -> bool:
     return bool(column) and bool(anti) and _cued(anti, column)
 
 
-def kind_hits(
-    detector: Detector, values: pa.Array, column: str | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Two bools per value: does it count as the detector's kind in a column so named, and
-    does it count only because of the name? The matcher's verdict, less shape-only matches
-    without a name cue, plus the by-name values."""
+@dataclass(frozen=True)
+class Verdict:
+    """Per value: ``hits`` (counts as the kind), ``by_name`` (counts only because of the
+    column's name) and, where a hit was pulled out of a longer text, ``shown``: the text to
+    mask for an example (None when every hit is a whole value)."""
+
+    hits: np.ndarray
+    by_name: np.ndarray
+    shown: pa.Array | None = None
+
+
+def kind_hits(detector: Detector, values: pa.Array, column: str | None) -> Verdict:
+    """Does each value count as the detector's kind in a column so named? The matcher's
+    verdict, less shape-only matches without a name cue, plus the by-name values, plus values
+    holding the kind inside a longer text (``embedded``)."""
     none = np.zeros(len(values), dtype=bool)
     if name_excluded(detector, column):
-        return none, none
+        return Verdict(none, none)
     rules = profile(detector.code)
     hits = np.asarray(detector.match(values), dtype=bool)
     by_name = none
@@ -110,4 +157,28 @@ def kind_hits(
         named = rules.by_name(values, column) & ~hits
         hits = hits | named
         by_name = by_name | named
-    return hits, by_name
+    shown = None
+    if rules.embedded is not None:
+        hits, shown = _embedded(detector, rules, values, hits)
+    return Verdict(hits, by_name, shown)
+
+
+def _embedded(
+    detector: Detector, rules: Profile, values: pa.Array, hits: np.ndarray
+) -> tuple[np.ndarray, pa.Array | None]:
+    text = as_text(values)
+    longer = pc.greater(pc.utf8_length(text), rules.lengths[0]).fill_null(False)
+    candidates = np.asarray(longer, dtype=bool) & ~hits
+    if candidates.any():  # only a value with a delimiter (or an @) can hold one
+        candidates &= rules.embedded_in(values)
+    if not candidates.any():
+        return hits, None
+    pulled = pc.extract_regex(text.filter(pa.array(candidates)), rules.embedded).field("v")
+    found = np.asarray(detector.match(pulled), dtype=bool)
+    if not found.any():
+        return hits, None
+    inside = scatter(candidates, found)
+    taken = np.full(len(text), None, dtype=object)
+    taken[inside] = pulled.filter(pa.array(found)).to_pylist()
+    shown = pc.if_else(pa.array(inside), pa.array(taken, type=text.type), text)
+    return hits | inside, shown
