@@ -256,12 +256,18 @@ def test_religions_and_their_schools():
 
 
 def test_health_terms_diseases_drugs_and_records():
-    values = words("高血压 2型糖尿病 肺癌晚期 阿莫西林胶囊 既往史：无 阳性 肢体残疾二级")
+    values = words(
+        "高血压 2型糖尿病 肺癌晚期 阿莫西林胶囊 既往史：无 阳性 肢体残疾二级 "
+        "慢性肾功能不全 腰椎间盘突出症 帕金森病 脂肪瘤 妊娠32周"
+    )
     assert hits("health", values) == values
 
 
 def test_health_hard_negatives():
-    values = ["小麦条锈病", "发热量5000大卡", "中风险地区", "兰州市传染病医院", "故障诊断", "正常"]
+    values = words(
+        "小麦条锈病 发热量5000大卡 中风险地区 兰州市传染病医院 故障诊断 正常 "
+        "猪瘟 禽流感疫苗 电子血压计 艾滋病防治宣传 语病 对症 病 肿瘤医院"
+    )
     assert hits("health", values) == []
 
 

@@ -21,11 +21,7 @@ from __future__ import annotations
 
 from longshu.governance.detect.address import match_addresses
 from longshu.governance.detect.base import Detector
-from longshu.governance.detect.lexicon_terms import (
-    exact_matcher,
-    match_criminal_records,
-    term_matcher,
-)
+from longshu.governance.detect.lexicon_terms import exact_matcher, term_matcher
 from longshu.governance.detect.names import match_person_names
 
 LEXICAL_DETECTORS: list[Detector] = [
@@ -109,7 +105,7 @@ LEXICAL_DETECTORS: list[Detector] = [
         category="sensitive_personal",
         default_mask="null",
         checksum_backed=False,
-        match=match_criminal_records,
+        match=term_matcher("criminal_terms"),
         name_cues=(
             r"犯罪|违法|前科|刑事|罪名|刑罚|判决|处罚|服刑|案由",
             r"^(zm|fzjl|wfjl)$",

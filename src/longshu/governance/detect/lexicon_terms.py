@@ -1,11 +1,12 @@
 """Detectors backed by a word list (词表): a value is of a kind when it *is* one of the
-list's values (民族, 宗教, 婚姻状况 …) or *contains* one of its terms (疾病, 药品, 刑罚 …).
-Both tests run in Arrow over the whole column — ``is_in`` against a set, one RE2
-alternation — with no Python per value."""
+list's values (民族, 宗教, 婚姻状况 …), *contains* one of its terms (疾病, 药品, 刑罚 …) or
+has one of its forms (…症, …罪). The tests run in Arrow over the whole column — ``is_in``
+against a set, RE2 alternations — with no Python per value."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -22,32 +23,56 @@ MAX_VALUE_CHARS = 32
 # stated early; a regular expression over a megabyte cell would cost more than the column).
 MAX_TEXT_CHARS = 2000
 
-# Crime names are …罪 (故意伤害罪, 危险驾驶罪); these endings make ordinary words instead
-# (得罪, 谢罪, 预防犯罪, 认罪).
-CRIME_NAME = r"^\p{Han}{1,18}罪$"
-NOT_CRIME_NAME = (
-    r"(?:犯|得|谢|请|赔|怪|问|恕|原|认|无|有|受|遭|顶|定|脱|治|论|归|开|负|赎|死|活)罪$"
-)
+# A disease or crime named by its form (…症, …罪) is a short value.
+MAX_FORM_CHARS = 24
+
+
+@dataclass(frozen=True)
+class TermList:
+    """A term list read from ``data/<name>.txt`` by the marker each line starts with:
+    none — a term found anywhere in a value; ``=`` (or ``+``) — a whole value; ``^`` — the
+    ending of a short value naming one (…症, …罪); ``~`` — an ending that makes a value
+    about a thing or campaign instead (血压计, 预防犯罪); ``!`` — a word that makes it
+    about crops or livestock (条锈病, 猪瘟); ``-`` — an ethnic group's short form refused."""
+
+    terms: tuple[str, ...]
+    whole: tuple[str, ...]
+    form_endings: tuple[str, ...]
+    not_endings: tuple[str, ...]
+    not_words: tuple[str, ...]
+
+
+@cache
+def term_list(name: str) -> TermList:
+    """The markers of ``data/<name>.txt`` sorted into a ``TermList``."""
+    entries = read_lexicon(name)
+
+    def marked(marker: str) -> tuple[str, ...]:
+        return tuple(e[1:] for e in entries if e[0] == marker)
+
+    return TermList(
+        terms=tuple(e for e in entries if e[0] not in "=+-^~!"),
+        whole=marked("=") + marked("+"),
+        form_endings=marked("^"),
+        not_endings=marked("~"),
+        not_words=marked("!"),
+    )
+
+
+def _alternation(entries: tuple[str, ...]) -> str:
+    return "|".join(re.escape(t) for t in sorted(entries, key=len, reverse=True))
 
 
 @cache
 def whole_values(name: str) -> pa.Array:
-    """The accepted whole values of ``data/<name>.txt``: plain lines and '=' lines; for the
-    ethnic-group list also each 族 name without 族 unless listed with '-'."""
-    entries = read_lexicon(name)
-    plain = [e for e in entries if e[0] not in "=+-"]
-    accepted = set(plain) | {e[1:] for e in entries if e[0] in "=+"}
+    """The accepted whole values of ``data/<name>.txt``: its terms and '=' and '+' lines;
+    for the ethnic-group list also each 族 name without 族 unless listed with '-'."""
+    terms = term_list(name)
+    accepted = set(terms.terms) | set(terms.whole)
     if name == "ethnic_groups":
-        refused = {e[1:] for e in entries if e.startswith("-")}
-        accepted |= {e[:-1] for e in plain if e.endswith("族") and e[:-1] not in refused}
+        refused = {e[1:] for e in read_lexicon(name) if e.startswith("-")}
+        accepted |= {e[:-1] for e in terms.terms if e.endswith("族") and e[:-1] not in refused}
     return pa.array(sorted(accepted), pa.large_string())
-
-
-@cache
-def term_pattern(name: str) -> str:
-    """One RE2 alternation of the terms of ``data/<name>.txt`` (lines without a marker)."""
-    terms = [e for e in read_lexicon(name) if e[0] not in "=+-"]
-    return "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
 
 
 def exact_matcher(name: str) -> Matcher:
@@ -61,21 +86,26 @@ def exact_matcher(name: str) -> Matcher:
 
 def term_matcher(name: str) -> Matcher:
     """A matcher: is the trimmed value one of the list's whole values, or does it contain
-    one of its terms without ending as an organisation's name (传染病医院, 残疾人联合会)?"""
+    one of its terms, or is it a short value of one of its forms (…症, …罪) — unless it ends
+    as an organisation's name (传染病医院), as a thing or campaign (血压计, 预防犯罪), or
+    speaks of crops or livestock (条锈病)?"""
+    terms = term_list(name)
+    contains = _alternation(terms.terms)
+    form = rf"^\p{{Han}}{{1,{MAX_FORM_CHARS}}}(?:{_alternation(terms.form_endings)})$"
+    endings = [e for e in (_alternation(terms.not_endings),) if e]
+    words = _alternation(terms.not_words)
 
     def match(values: pa.Array) -> np.ndarray:
         text = head(values, MAX_TEXT_CHARS)
-        found = regex_any(text, term_pattern(name))
+        short = trimmed(values, MAX_VALUE_CHARS)
+        found = regex_any(text, contains) if contains else np.zeros(len(text), bool)
+        if terms.form_endings:
+            found |= regex_any(short, form)
         if found.any():
-            found &= ~regex_any(text, address_grammar().organisation)
-        return found | member_of(trimmed(values, MAX_VALUE_CHARS), whole_values(name))
+            vetoes = [address_grammar().organisation] + [f"(?:{e})$" for e in endings]
+            found &= ~regex_any(text, "|".join(vetoes))
+            if words:
+                found &= ~regex_any(text, words)
+        return found | member_of(short, whole_values(name))
 
     return match
-
-
-def match_criminal_records(values: pa.Array) -> np.ndarray:
-    """Criminal-record terms (``term_matcher('criminal_terms')``) or a crime's name."""
-    found = term_matcher("criminal_terms")(values)
-    short = trimmed(values, 20)
-    named = regex_any(short, CRIME_NAME) & ~regex_any(short, NOT_CRIME_NAME)
-    return found | named
