@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from longshu.governance.detect.lexicon_files import read_lexicon
-from longshu.governance.detect.lexicon_values import by_distinct, regex_any, trimmed
+from longshu.governance.detect.lexicon_values import by_distinct, han_mask, regex_any, trimmed
 from longshu.orgs.regions import region_data
 
 # Longer cells are free text (remarks, descriptions), not an address field.
@@ -102,10 +102,11 @@ def _judge(distinct: pa.Array) -> np.ndarray:
 def match_addresses(values: pa.Array) -> np.ndarray:
     """One bool per value: does it read as a postal address (see the module's rules)? Nulls,
     blank cells and cells longer than ``MAX_ADDRESS_CHARS`` are False."""
-    text = trimmed(values, MAX_ADDRESS_CHARS)
-    has_han = regex_any(text, r"\p{Han}")
+    has_han = han_mask(values)
     if not has_han.any():
-        return has_han
+        return np.zeros(len(values), dtype=bool)
+    text = trimmed(values, MAX_ADDRESS_CHARS)
+    has_han = has_han & np.asarray(pc.is_valid(text), dtype=bool)
     candidates = text.filter(pa.array(has_han))
     out = np.zeros(len(text), dtype=bool)
     out[np.flatnonzero(has_han)] = by_distinct(candidates, _judge)

@@ -15,7 +15,13 @@ import pyarrow as pa
 from longshu.governance.detect.address import address_grammar
 from longshu.governance.detect.base import Matcher
 from longshu.governance.detect.lexicon_files import read_lexicon
-from longshu.governance.detect.lexicon_values import head, member_of, regex_any, trimmed
+from longshu.governance.detect.lexicon_values import (
+    han_mask,
+    head,
+    member_of,
+    regex_any,
+    trimmed,
+)
 
 # Whole-value lists hold short values; longer cells cannot be one of them.
 MAX_VALUE_CHARS = 32
@@ -78,7 +84,11 @@ def whole_values(name: str) -> pa.Array:
 def exact_matcher(name: str) -> Matcher:
     """A matcher: is the trimmed value one of the list's whole values?"""
 
+    all_han = all(re.search(r"[\u4e00-\u9fff]", v) for v in whole_values(name).to_pylist())
+
     def match(values: pa.Array) -> np.ndarray:
+        if all_han and not han_mask(values).any():
+            return np.zeros(len(values), dtype=bool)
         return member_of(trimmed(values, MAX_VALUE_CHARS), whole_values(name))
 
     return match
@@ -95,7 +105,11 @@ def term_matcher(name: str) -> Matcher:
     endings = [e for e in (_alternation(terms.not_endings),) if e]
     words = _alternation(terms.not_words)
 
+    all_han = all(re.search(r"[\u4e00-\u9fff]", v) for v in whole_values(name).to_pylist())
+
     def match(values: pa.Array) -> np.ndarray:
+        if all_han and not han_mask(values).any():
+            return np.zeros(len(values), dtype=bool)  # every term and form is Han
         text = head(values, MAX_TEXT_CHARS)
         short = trimmed(values, MAX_VALUE_CHARS)
         found = regex_any(text, contains) if contains else np.zeros(len(text), bool)

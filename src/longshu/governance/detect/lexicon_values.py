@@ -71,3 +71,18 @@ def member_of(values: pa.Array, entries: pa.Array) -> np.ndarray:
         return np.zeros(0, dtype=bool)
     found = pc.is_in(values, value_set=entries.cast(values.type), skip_nulls=True)
     return np.asarray(found.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+# The mask of the array last asked about: every lexicon detector asks for it on the same
+# column in turn, and all but one pass of RE2 over a million cells is saved. The array is
+# held until the next one is asked about, so the identity test cannot be fooled.
+_last_han: list[tuple[pa.Array, np.ndarray]] = []
+
+
+def han_mask(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """One bool per value: does it hold a Han character (汉字)? Nulls are False."""
+    if _last_han and _last_han[0][0] is values:
+        return _last_han[0][1]
+    mask = regex_any(text_of(values), r"\p{Han}")
+    _last_han[:] = [(values, mask)]
+    return mask

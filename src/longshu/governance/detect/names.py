@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from longshu.governance.detect.lexicon_files import read_lexicon
 from longshu.governance.detect.lexicon_jieba import jieba_dictionary
-from longshu.governance.detect.lexicon_values import by_distinct, regex_any, trimmed
+from longshu.governance.detect.lexicon_values import by_distinct, han_mask, regex_any, trimmed
 
 # Middle dots people type between the parts of a transliterated name: U+00B7 (the standard
 # one), U+2022, U+2027, U+30FB, U+FF0E, U+FF65 and ASCII '.'.
@@ -191,6 +191,8 @@ def match_person_names(values: pa.Array) -> np.ndarray:
     """One bool per value: is it a person's name (``is_person_name``)? Spaces inside a value
     are ignored (王  伟 as forms pad it). Shape is checked by RE2 over the whole column;
     only distinct values of a name's shape reach Python, and each verdict is remembered."""
+    if not han_mask(values).any():
+        return np.zeros(len(values), dtype=bool)
     text = trimmed(values, MAX_NAME_CHARS)
     shaped = regex_any(text, NAME_SHAPE)
     if not shaped.any():
