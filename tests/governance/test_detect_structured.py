@@ -105,6 +105,9 @@ def test_vectorised_credit_check_agrees_with_ids(code):
 @given(cards)
 @settings(deadline=None)
 def test_every_luhn_valid_card_is_detected(card):
+    # 18 digits that read as a mistyped ID (region, 19xx/20xx, month-, day-like) are left out
+    id_like = card[:2] in ids.PROVINCE_PREFIXES and card[6:8] in ("19", "20")
+    assume(len(card) != 18 or not (id_like and card[10] in "01" and card[12] in "0123"))
     assert matches("bank_card", card)
     assert matches("bank_card", " ".join(card[i : i + 4] for i in range(0, len(card), 4)))
 
