@@ -41,6 +41,11 @@ def _cached(values: pa.Array, key: str, compute: Callable[[], object]) -> object
     return _recent.forms[key]
 
 
+def forget() -> None:
+    """Drop the cached forms (the column is done: its memory can go)."""
+    _recent.source, _recent.forms = None, {}
+
+
 def squeeze(values: pa.Array, separators: str = r"[\s\-]") -> pa.Array:
     """Trimmed, upper-cased text with the ``separators`` (a regular expression class) removed:
     how people write 6222 0202 0000 1234 or 138-0931-0000. Values longer than

@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from longshu.governance.detect.arrays import as_text, scatter
+from longshu.governance.detect.arrays import as_text, forget, scatter
 from longshu.governance.detect.masking import mask_example
 from longshu.governance.detect.profiles import (
     EXCLUSIVE,
@@ -146,6 +146,7 @@ class _Tally:
             else:
                 self.hits[code] += int(hits.sum())
                 self._remember(code, code, shown[code], hits)
+        forget()
         for bits in np.unique(exclusive[exclusive > 0]):
             combo = tuple(k for i, k in enumerate(EXCLUSIVE) if int(bits) >> i & 1)
             chosen = exclusive == bits
@@ -174,7 +175,9 @@ class _Tally:
         hits = Counter(self.hits)
         examples = {k: list(v) for k, v in self.examples.items() if isinstance(k, str)}
         alone = {combo[0]: n for combo, n in self.combos.items() if len(combo) == 1}
-        for combo in sorted(self.combos, key=len):
+        # a fixed order, so batches met in any order give the same examples
+        order = sorted(self.combos, key=lambda c: (len(c), [EXCLUSIVE.index(k) for k in c]))
+        for combo in order:
             cued = [k for k in combo if name_cued(DETECTORS[k], self.column)]
             candidates = cued or list(combo)
             winner = max(candidates, key=lambda k: (alone.get(k, 0), -EXCLUSIVE.index(k)))
