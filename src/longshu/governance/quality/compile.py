@@ -70,10 +70,15 @@ class Compiled:
     join: str | None = None
     row_condition: str | None = None
     tables: dict[str, int | None] = field(default_factory=dict)
+    side: str | None = None  # a subquery of its own giving c<i>, f<i> (uniqueness)
 
 
 def compile_rule(
-    index: int, rule: RuleSpec, columns: Mapping[str, pa.DataType], today: dt.date
+    index: int,
+    rule: RuleSpec,
+    columns: Mapping[str, pa.DataType],
+    today: dt.date,
+    table: str,
 ) -> Compiled:
     """A checked rule (``check_rule``) as SQL pieces, its names suffixed with ``index``."""
     assert rule.column is not None
@@ -104,8 +109,23 @@ def compile_rule(
             fail = f"({fail} OR REGEXP_FULL_MATCH({col}, {lit(WS + '*')}))"
         return Compiled(index, rule, "COUNT(*)", _sum(fail), {rule.column}, row_condition=fail)
     if kind == "uniqueness":
+        # A grouped count beside the main aggregate: DuckDB runs GROUP BY in parallel, while
+        # COUNT(DISTINCT) inside a wide ungrouped aggregate was twice as slow (10M rows).
+        groups = (
+            f"(SELECT COUNT(*) AS n FROM {ident(table)} WHERE {col} IS NOT NULL "
+            f"GROUP BY {col}) AS {ident(f'_g{index}')}"
+        )
+        side = (
+            f"(SELECT COALESCE(SUM(n), 0) AS {ident(f'c{index}')}, "
+            f"COALESCE(SUM(n - 1), 0) AS {ident(f'f{index}')} FROM {groups}) AS {ident(f'_u{index}')}"
+        )
         return Compiled(
-            index, rule, f"COUNT({col})", f"COUNT({col}) - COUNT(DISTINCT {col})", {rule.column}
+            index,
+            rule,
+            f"COUNT({col})",
+            f"COUNT({col}) - COUNT(DISTINCT {col})",
+            {rule.column},
+            side=side,
         )
     if kind == "regex":
         function = "REGEXP_FULL_MATCH" if p["full"] else "REGEXP_MATCHES"
@@ -252,6 +272,8 @@ def _referential(index: int, rule: RuleSpec, columns: Mapping[str, pa.DataType])
 
 def statement(table: str, parts: Sequence[Compiled]) -> str:
     """One aggregate statement for ``parts`` over ``table`` (see the module docstring)."""
+    sides = [part.side for part in parts if part.side]
+    parts = [part for part in parts if not part.side]
     needed = sorted({c for part in parts for c in part.columns})
     inner = [ident(c) for c in needed]
     # Rules sharing a prepared value (three rules on one ID column) compute it once.
@@ -270,7 +292,10 @@ def statement(table: str, parts: Sequence[Compiled]) -> str:
         outer.append(f"{failed} AS {ident(f'f{part.index}')}")
     source = f'(SELECT {", ".join(inner) or "1 AS one"} FROM {ident(table)}) AS "_t"'
     joins = " ".join(part.join for part in parts if part.join)
-    return f"SELECT {', '.join(outer)} FROM {source} {joins}".strip()
+    main = f"SELECT {', '.join(outer)} FROM {source} {joins}".strip()
+    if not sides:
+        return main
+    return f'SELECT * FROM ({main}) AS "_m" ' + " ".join(f"CROSS JOIN {side}" for side in sides)
 
 
 def batches(table: str, parts: Sequence[Compiled]) -> list[list[Compiled]]:

@@ -179,6 +179,7 @@ _NOT_RE2 = [
 ]
 _REPEAT = re.compile(r"\{(\d+)(?:,(\d*))?\}")
 _UNICODE_CLASS = re.compile(r"\\[pP](\{[A-Za-z_]+\}|[A-Za-z])")
+_HEX_ESCAPE = re.compile(r"\\x\{([0-9A-Fa-f]{1,6})\}")
 
 
 def check_pattern(pattern: str) -> None:
@@ -196,10 +197,11 @@ def check_pattern(pattern: str) -> None:
     for match in _REPEAT.finditer(bare):
         if any(int(n) > 1000 for n in match.groups() if n):
             raise UnsafeRegex(detail="a repeat count over 1000")
-    # Python's re checks the rest of the syntax; RE2's \p{Han}-style classes it lacks are
-    # replaced by a plain class first.
+    # Python's re checks the rest of the syntax; RE2's \p{Han} classes and \x{4e00} escapes,
+    # which it lacks, are rewritten first.
     try:
-        re.compile(_UNICODE_CLASS.sub("x", bare))
+        python = _HEX_ESCAPE.sub(lambda m: f"\\U{int(m.group(1), 16):08x}", bare)
+        re.compile(_UNICODE_CLASS.sub("x", python))
     except re.error as exc:
         raise RegexSyntax(detail=str(exc)[:200]) from exc
 
