@@ -218,3 +218,11 @@ def test_digits_run_together_are_not_taken_apart():
     # an 18-digit ID inside a longer digit string is no ID; nor a phone inside an ID
     number = some_ids(1)[0]
     assert detect_column("备注", pa.array([f"NO.9{number}1", f"编号{number[:-1]}"])) == []
+
+
+def test_a_full_scan_takes_tables_as_well_as_batches():
+    table = pa.table({"身份证号": pa.chunked_array([some_ids(3), some_ids(4, seed=2)])})
+    scan = ColumnScan(["身份证号"])
+    scan.feed(table)
+    assert scan.findings() == detect_column("身份证号", table["身份证号"])
+    assert scan.findings()[0].hits == 7

@@ -241,11 +241,12 @@ class ColumnScan:
     def __init__(self, columns: list[str]) -> None:
         self._tallies = {name: _Tally(name) for name in columns}
 
-    def feed(self, batch: pa.RecordBatch) -> None:
+    def feed(self, batch: pa.RecordBatch | pa.Table) -> None:
         for name, tally in self._tallies.items():
             index = batch.schema.get_field_index(name)
             if index >= 0:
-                tally.add(batch.column(index))
+                for chunk in _chunks(batch.column(index)):
+                    tally.add(chunk)
 
     def findings(self, min_ratio: float = 0.05) -> list[Finding]:
         """Findings of every column, in the order the columns were given."""
