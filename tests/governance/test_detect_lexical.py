@@ -197,6 +197,8 @@ def test_companies_places_products_dates_and_numbers_are_not_names():
         "甘肃金川集团有限公司",
         "兰州市",
         "城关区",
+        "和政",
+        "白银",
         "黄河啤酒",
         "华为Mate60手机",
         "2023年5月3日",

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from longshu.governance.detect.address import region_names
 from longshu.governance.detect.lexicon_files import read_lexicon
 from longshu.governance.detect.lexicon_jieba import jieba_dictionary
 from longshu.governance.detect.lexicon_values import by_distinct, han_mask, regex_any, trimmed
@@ -71,6 +72,7 @@ class NameLexicon:
     common_given: frozenset[str]
     word_endings: frozenset[str]  # 3-character words ending so are places or titles
     forms_of_address: frozenset[str]  # 先生, 老师: no given name
+    places: frozenset[str]  # regions with and without their suffix (和政县, 和政)
 
 
 @lru_cache(maxsize=1)
@@ -94,7 +96,20 @@ def name_lexicon() -> NameLexicon:
         common_given=frozenset(e[1:] for e in common if e.startswith("G")),
         word_endings=frozenset(e[1:] for e in common if e.startswith("E")),
         forms_of_address=frozenset(e[1:] for e in common if e.startswith("T")),
+        places=frozenset(_place_names()),
     )
+
+
+def _place_names() -> set[str]:
+    # 和政 (和政县), 安宁 (安宁区), 白银 (白银市): a region is no person, suffixed or not
+    suffixes = ("自治县", "自治州", "县", "区", "市", "省")
+    names = set(region_names())
+    for name in list(names):
+        for suffix in suffixes:
+            if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+                names.add(name[: -len(suffix)])
+                break
+    return names
 
 
 def is_person_name(value: str) -> bool:
@@ -106,6 +121,8 @@ def is_person_name(value: str) -> bool:
     if not 2 <= len(value) <= 6 or not all(_is_han(c) for c in value):
         return False
     lexicon = name_lexicon()
+    if value in lexicon.places:
+        return False
     if _has_han_surname(value, lexicon) and not _is_common_word(value, lexicon):
         return True
     # Tibetan name elements are not common words (扎西 is jieba's "ns" 17: no veto)
