@@ -81,10 +81,14 @@ def whole_values(name: str) -> pa.Array:
     return pa.array(sorted(accepted), pa.large_string())
 
 
+def _all_han(name: str) -> bool:
+    # then a column without a Han character holds none of the list's values or terms
+    return all(re.search(r"[\u4e00-\u9fff]", v) for v in whole_values(name).to_pylist())
+
+
 def exact_matcher(name: str) -> Matcher:
     """A matcher: is the trimmed value one of the list's whole values?"""
-
-    all_han = all(re.search(r"[\u4e00-\u9fff]", v) for v in whole_values(name).to_pylist())
+    all_han = _all_han(name)
 
     def match(values: pa.Array) -> np.ndarray:
         if all_han and not han_mask(values).any():
@@ -102,24 +106,23 @@ def term_matcher(name: str) -> Matcher:
     terms = term_list(name)
     contains = _alternation(terms.terms)
     form = rf"^\p{{Han}}{{1,{MAX_FORM_CHARS}}}(?:{_alternation(terms.form_endings)})$"
-    endings = [e for e in (_alternation(terms.not_endings),) if e]
-    words = _alternation(terms.not_words)
-
-    all_han = all(re.search(r"[\u4e00-\u9fff]", v) for v in whole_values(name).to_pylist())
+    not_ending = rf"(?:{_alternation(terms.not_endings)})$" if terms.not_endings else ""
+    not_words = _alternation(terms.not_words)
+    all_han = _all_han(name)
 
     def match(values: pa.Array) -> np.ndarray:
         if all_han and not han_mask(values).any():
-            return np.zeros(len(values), dtype=bool)  # every term and form is Han
+            return np.zeros(len(values), dtype=bool)
         text = head(values, MAX_TEXT_CHARS)
         short = trimmed(values, MAX_VALUE_CHARS)
         found = regex_any(text, contains) if contains else np.zeros(len(text), bool)
         if terms.form_endings:
             found |= regex_any(short, form)
         if found.any():
-            vetoes = [address_grammar().organisation] + [f"(?:{e})$" for e in endings]
-            found &= ~regex_any(text, "|".join(vetoes))
-            if words:
-                found &= ~regex_any(text, words)
+            vetoes = "|".join(p for p in (address_grammar().organisation, not_ending) if p)
+            found &= ~regex_any(text, vetoes)
+            if not_words:
+                found &= ~regex_any(text, not_words)
         return found | member_of(short, whole_values(name))
 
     return match
