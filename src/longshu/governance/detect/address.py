@@ -26,6 +26,8 @@ from longshu.orgs.regions import region_data
 MAX_ADDRESS_CHARS = 80
 MIN_ADDRESS_CHARS = 4
 
+# A house, building or group number: Arabic (full-width too, 12-3), Chinese (二十三) or one
+# letter (A座, B栋).
 _NUMBER = r"(?:[0-9０-９]+(?:[-－][0-9０-９]+)*|[一二三四五六七八九十百零〇两]+|[A-Za-zＡ-Ｚ])"
 
 
@@ -35,9 +37,10 @@ def _alternation(entries: list[str]) -> str:
 
 
 def region_names() -> list[str]:
-    """Division names the detector knows without their suffix being generic: Gansu's
-    province, cities and counties (name and short name, from orgs) and the country's
-    provinces (data/regions_china.txt)."""
+    """Divisions the detector knows by name, so that 兰州城关区 or 甘肃 counts even without
+    a 市 or 省: Gansu's province, cities and counties (name and short name, from the orgs
+    package's region list) and the country's provinces (data/regions_china.txt). Other
+    divisions are known by their suffix (…市, …县, …镇)."""
     names = list(read_lexicon("regions_china"))
     for region in region_data()["regions"]:
         names.extend(n for n in (region["name"], region["short_name"]) if len(n) >= 2)
