@@ -16,6 +16,7 @@ from faker import Faker
 
 from longshu.governance.detect import lexicon_jieba
 from longshu.governance.detect.lexical import LEXICAL_DETECTORS
+from longshu.governance.detect.names import names_under_a_name_column
 from longshu.governance.detect.registry import DETECTORS
 from longshu.lake.policy import MaskKind
 from longshu.orgs.regions import region_data
@@ -190,6 +191,20 @@ def test_words_that_start_with_a_surname_are_not_names():
         "黄金周 石家庄 白云山 平西王 东方红 陆军 智慧 王先生 李老师"
     )
     assert hits("person_name", common) == []
+
+
+def test_a_column_named_for_people_adds_names_that_are_also_words():
+    values = words("高兴 高峰 王府 李娜 张伟 兰州市 2023年")
+    assert names_under_a_name_column(pa.array(values), "姓名").tolist() == [
+        True,  # 高兴: a word, but in a 姓名 column someone's name
+        True,
+        False,  # 王府: 府 is no given-name character
+        False,  # already a name without the column's help
+        False,
+        False,
+        False,
+    ]
+    assert not names_under_a_name_column(pa.array(values), "产品名称").any()
 
 
 def test_companies_places_products_dates_and_numbers_are_not_names():

@@ -22,7 +22,7 @@ from __future__ import annotations
 from longshu.governance.detect.address import match_addresses
 from longshu.governance.detect.base import Detector
 from longshu.governance.detect.lexicon_terms import exact_matcher, term_matcher
-from longshu.governance.detect.names import match_person_names
+from longshu.governance.detect.names import NAME_CUES, match_person_names
 
 LEXICAL_DETECTORS: list[Detector] = [
     Detector(
@@ -33,12 +33,7 @@ LEXICAL_DETECTORS: list[Detector] = [
         default_mask="pseudonym",
         checksum_backed=False,
         match=match_person_names,
-        name_cues=(
-            r"姓名|名字|人名|户主|联系人|负责人|法定代表人|法人代表|申请人|经办人|患者|监护人",
-            r"^(xm|hzxm|lxr|fzr|fddbr|sqr|jbr|xingming)$",
-            r"(^|_)(xm|name)($|_)",
-            r"^(full_?name|person_?name|contact|owner_?name)$",
-        ),
+        name_cues=NAME_CUES,
     ),
     Detector(
         code="address",

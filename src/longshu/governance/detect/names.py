@@ -10,6 +10,7 @@ someone may be named so; the column-name cues (姓名, xm) are the framework's t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -112,8 +113,10 @@ def _place_names() -> set[str]:
     return names
 
 
-def is_person_name(value: str) -> bool:
-    """Whether ``value`` (already trimmed) reads as one person's name on its own."""
+def is_person_name(value: str, *, words_allowed: bool = False) -> bool:
+    """Whether ``value`` (already trimmed) reads as one person's name on its own; with
+    ``words_allowed``, also when it is an ordinary word shaped like a name (高峰, 高兴: names
+    in a column named 姓名)."""
     if not 2 <= len(value) <= MAX_NAME_CHARS:
         return False
     if any(dot in value for dot in DOTS):
@@ -123,7 +126,8 @@ def is_person_name(value: str) -> bool:
     lexicon = name_lexicon()
     if value in lexicon.places:
         return False
-    if _has_han_surname(value, lexicon) and not _is_common_word(value, lexicon):
+    surnamed = _has_han_surname(value, lexicon)
+    if surnamed and (words_allowed or not _is_common_word(value, lexicon)):
         return True
     # Tibetan name elements are not common words (扎西 is jieba's "ns" 17: no veto)
     return _is_tibetan_name(value, lexicon)
@@ -201,13 +205,37 @@ def _is_common_word(value: str, lexicon: NameLexicon) -> bool:
     return frequency >= WORD_FREQUENCY_SHORT
 
 
-_verdicts: dict[str, bool] = {}
+# Column names that say a column holds people's names (lower-cased names are searched).
+NAME_CUES = (
+    r"姓名|名字|人名|户主|联系人|负责人|法定代表人|法人代表|申请人|经办人|患者|监护人",
+    r"^(xm|hzxm|lxr|fzr|fddbr|sqr|jbr|xingming)$",
+    r"(^|_)(xm|name)($|_)",
+    r"^(full_?name|person_?name|contact|owner_?name)$",
+)
+
+# verdicts by (value, words allowed)
+_verdicts: dict[tuple[str, bool], bool] = {}
 
 
 def match_person_names(values: pa.Array) -> np.ndarray:
     """One bool per value: is it a person's name (``is_person_name``)? Spaces inside a value
     are ignored (王  伟 as forms pad it). Shape is checked by RE2 over the whole column;
     only distinct values of a name's shape reach Python, and each verdict is remembered."""
+    return _match(values, words_allowed=False)
+
+
+def names_under_a_name_column(values: pa.Array, column: str) -> np.ndarray:
+    """The further values a column named for people (``NAME_CUES``: 姓名, 联系人, xm …)
+    holds as names although they are also ordinary words (高峰, 高兴, 东方红): the column's
+    name is the evidence jieba's dictionary lacks. Nothing under any other name. (Fits the
+    column level's ``by_name`` hook: values, column name → bools.)"""
+    name = column.strip().lower()
+    if not any(re.search(cue, name) for cue in NAME_CUES):
+        return np.zeros(len(values), dtype=bool)
+    return _match(values, words_allowed=True) & ~_match(values, words_allowed=False)
+
+
+def _match(values: pa.Array, *, words_allowed: bool) -> np.ndarray:
     if not han_mask(values).any():
         return np.zeros(len(values), dtype=bool)
     text = trimmed(values, MAX_NAME_CHARS)
@@ -216,19 +244,21 @@ def match_person_names(values: pa.Array) -> np.ndarray:
         return shaped
     candidates = text.filter(pa.array(shaped))
     candidates = pc.replace_substring_regex(candidates, _SPACES, "")
+
+    def judge(distinct: pa.Array) -> np.ndarray:
+        verdicts = (_remembered(v, words_allowed) for v in distinct.to_pylist())
+        return np.fromiter(verdicts, bool, len(distinct))
+
     out = np.zeros(len(text), dtype=bool)
-    out[np.flatnonzero(shaped)] = by_distinct(candidates, _judge)
+    out[np.flatnonzero(shaped)] = by_distinct(candidates, judge)
     return out
 
 
-def _judge(distinct: pa.Array) -> np.ndarray:
-    return np.fromiter((_remembered(v) for v in distinct.to_pylist()), bool, len(distinct))
-
-
-def _remembered(value: str) -> bool:
-    verdict = _verdicts.get(value)
+def _remembered(value: str, words_allowed: bool) -> bool:
+    key = (value, words_allowed)
+    verdict = _verdicts.get(key)
     if verdict is None:
         if len(_verdicts) >= MEMO_LIMIT:
             _verdicts.clear()
-        verdict = _verdicts[value] = is_person_name(value)
+        verdict = _verdicts[key] = is_person_name(value, words_allowed=words_allowed)
     return verdict
