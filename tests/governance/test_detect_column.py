@@ -226,3 +226,9 @@ def test_a_full_scan_takes_tables_as_well_as_batches():
     scan.feed(table)
     assert scan.findings() == detect_column("身份证号", table["身份证号"])
     assert scan.findings()[0].hits == 7
+
+
+def test_negative_numbers_are_no_identifiers():
+    values = pa.array([-13809310000 - i for i in range(20)], type=pa.int64())
+    assert detect_column("c", values) == []
+    assert detect_column("c", values.cast(pa.decimal128(12, 0))) == []

@@ -77,7 +77,10 @@ def readable(values: pa.Array) -> tuple[pa.Array | None, tuple[str, ...] | None]
     if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
         text = as_text(values)
     elif pa.types.is_integer(kind) or (pa.types.is_decimal(kind) and kind.scale == 0):
+        # a negative number is no identifier (and its sign is no separator to drop)
         text = values.cast(pa.string())
+        negative = pc.starts_with(text, "-").fill_null(False)
+        text = pc.if_else(negative, pa.scalar(None, pa.string()), text)
     elif pa.types.is_floating(kind) or pa.types.is_decimal(kind):
         return values.cast(pa.string()), COORDINATE_ONLY
     else:
