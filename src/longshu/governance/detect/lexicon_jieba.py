@@ -12,11 +12,13 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-
-import jieba
-import jieba.posseg
+from typing import TYPE_CHECKING
 
 from longshu.config import get_settings
+
+if TYPE_CHECKING:  # jieba.posseg takes ~0.3 s to import: only when a detector needs it
+    import jieba
+    import jieba.posseg
 
 _lock = threading.Lock()
 _loaded: JiebaDictionary | None = None
@@ -55,6 +57,9 @@ def jieba_dictionary() -> JiebaDictionary:
     if _loaded is None:
         with _lock:
             if _loaded is None:
+                import jieba
+                import jieba.posseg
+
                 jieba.setLogLevel(logging.WARNING)  # not its 'Building prefix dict' banner
                 tokenizer = jieba.Tokenizer()
                 tokenizer.cache_file = str(_cache_file())
