@@ -1,13 +1,15 @@
 """Bad input gives clear results, never a crash: mixed-type columns, all-null columns, one-row
 tables, huge text cells, a catastrophic-backtracking regex, rules that do not fit."""
 
+# ruff: noqa: F811 — the lake fixtures imported below are pytest parameters
+
 from __future__ import annotations
 
 import datetime as dt
 
 import pyarrow as pa
 import pytest
-from tests.ingest.conftest import admin, lake_env  # noqa: F401  (fixtures)
+from tests.ingest.conftest import admin, lake_env  # noqa: F401  (fixtures used by name)
 
 from longshu.governance.quality import RuleSpec, evaluate, failing_rows, profile_version, score
 from longshu.lake import tables
@@ -23,7 +25,7 @@ def load(session, actor, name: str, data: pa.Table):
 def test_range_on_a_mixed_type_column_counts_unreadable_values_as_failures(
     lake_env,
     session,
-    admin,  # noqa: F811
+    admin,
 ):
     # A column of numbers and words loads as text; range reads each value with TRY_CAST.
     load(session, admin, "mixed", pa.table({"v": ["1", "9.5", "12", "abc", "", None, " 3 "]}))
@@ -40,7 +42,7 @@ def test_range_on_a_mixed_type_column_counts_unreadable_values_as_failures(
     assert dates.failed == 6  # no value reads as a date
 
 
-def test_all_null_columns(lake_env, session, admin):  # noqa: F811
+def test_all_null_columns(lake_env, session, admin):
     load(
         session,
         admin,
@@ -71,7 +73,7 @@ def test_all_null_columns(lake_env, session, admin):  # noqa: F811
     assert profile["t"]["top"] == []
 
 
-def test_a_one_row_table(lake_env, session, admin):  # noqa: F811
+def test_a_one_row_table(lake_env, session, admin):
     load(session, admin, "single", pa.table({"x": [5], "d": pa.array([dt.date(2020, 1, 1)])}))
     rules = [RuleSpec("uniqueness", "x"), RuleSpec("range", "x", {"min": 0, "max": 10})]
     rows, outcomes = evaluate(session, admin, "single", rules)
@@ -82,14 +84,14 @@ def test_a_one_row_table(lake_env, session, admin):  # noqa: F811
     assert profile["d"]["histogram"]["counts"] == [1]
 
 
-def test_an_empty_table(lake_env, session, admin):  # noqa: F811
+def test_an_empty_table(lake_env, session, admin):
     load(session, admin, "nothing", pa.table({"x": pa.array([], pa.int64())}))
     rows, [outcome] = evaluate(session, admin, "nothing", [RuleSpec("completeness", "x")])
     assert rows == 0 and outcome.checked == 0 and outcome.passed_ratio == 1.0
     assert profile_version(session, admin, "nothing")["x"]["null_pct"] == 0.0
 
 
-def test_huge_cells_and_a_catastrophic_backtracking_pattern(lake_env, session, admin):  # noqa: F811
+def test_huge_cells_and_a_catastrophic_backtracking_pattern(lake_env, session, admin):
     # (a+)+$ backtracks exponentially in a backtracking engine on "aaa…b"; DuckDB's RE2 is
     # linear, so this returns (no timing asserted: that it returns the right verdict).
     evil = "a" * 100_000 + "b"
@@ -105,7 +107,7 @@ def test_huge_cells_and_a_catastrophic_backtracking_pattern(lake_env, session, a
     assert sorted(len(v["value"]) for v in profile["s"]["top"]) == [3, 200, 200]
 
 
-def test_a_pattern_that_slips_past_the_checks_fails_alone(lake_env, session, admin):  # noqa: F811
+def test_a_pattern_that_slips_past_the_checks_fails_alone(lake_env, session, admin):
     # RE2 refuses what Python accepts here ((?i) inside a class is literal for Python);
     # whatever the engine refuses costs only its own rule, never the others.
     load(session, admin, "slip", pa.table({"s": ["a", None]}))
@@ -117,7 +119,7 @@ def test_a_pattern_that_slips_past_the_checks_fails_alone(lake_env, session, adm
 
 
 @pytest.mark.parametrize("blank_ok", [False, True])
-def test_blank_text_counts_as_missing_unless_allowed(lake_env, session, admin, blank_ok):  # noqa: F811
+def test_blank_text_counts_as_missing_unless_allowed(lake_env, session, admin, blank_ok):
     load(session, admin, "blanks", pa.table({"s": ["x", "", " \u3000", None]}))
     rule = RuleSpec("completeness", "s", {"blank_ok": blank_ok})
     assert evaluate(session, admin, "blanks", [rule])[1][0].failed == (1 if blank_ok else 3)

@@ -1,6 +1,8 @@
 """Quality rules run on real lake tables through lake.access: one statement for all rules,
 outcomes per rule, failing rows masked, referential rules against another table."""
 
+# ruff: noqa: F811 — the lake fixtures imported below are pytest parameters
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,7 +12,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 from sqlalchemy import select
-from tests.ingest.conftest import admin, lake_env  # noqa: F401  (fixtures)
+from tests.ingest.conftest import admin, lake_env  # noqa: F401  (fixtures used by name)
 
 from longshu import ids
 from longshu.events import Event
@@ -57,7 +59,7 @@ def people() -> pa.Table:
 
 
 @pytest.fixture
-def population(lake_env, session, admin):  # noqa: F811
+def population(lake_env, session, admin):
     table = tables.create_table(session, admin, "population", resource_id=101, owner_org_id=7)
     tables.write_version(session, admin, table, people(), source="test")
     regions = tables.create_table(session, admin, "regions", resource_id=102, owner_org_id=1)
@@ -82,7 +84,7 @@ RULES = [
 ]
 
 
-def test_every_rule_gets_its_count_in_one_read(session, admin, population):  # noqa: F811
+def test_every_rule_gets_its_count_in_one_read(session, admin, population):
     rows, outcomes = evaluate(session, admin, "population", RULES, today=TODAY)
     assert rows == 10
     found = {(o.rule.kind, o.rule.column, o.rule.params.get("check")): o for o in outcomes}
@@ -107,7 +109,7 @@ def test_every_rule_gets_its_count_in_one_read(session, admin, population):  # n
     assert Decimal("0") < score(outcomes) < Decimal("100")
 
 
-def test_failing_rows_are_masked_and_only_the_failing_ones(session, admin, population):  # noqa: F811
+def test_failing_rows_are_masked_and_only_the_failing_ones(session, admin, population):
     rule = RuleSpec("checksum", "id_number", {"validator": "resident_id"})
     sample = failing_rows(
         session,
@@ -124,7 +126,7 @@ def test_failing_rows_are_masked_and_only_the_failing_ones(session, admin, popul
     assert row["name"] != "居民3" and len(row["name"]) == 64
 
 
-def test_failing_rows_of_uniqueness_and_referential(session, admin, population):  # noqa: F811
+def test_failing_rows_of_uniqueness_and_referential(session, admin, population):
     dupes = failing_rows(
         session,
         admin,
@@ -143,21 +145,21 @@ def test_failing_rows_of_uniqueness_and_referential(session, admin, population):
     assert orphans.column("region_code").to_pylist() == ["629999"]
 
 
-def test_no_failures_gives_an_empty_sample(session, admin, population):  # noqa: F811
+def test_no_failures_gives_an_empty_sample(session, admin, population):
     sample = failing_rows(
         session, admin, "population", RuleSpec("enum", "sex", {"values": ["M", "F"]})
     )
     assert sample.num_rows == 0 and "id_number" in sample.column_names
 
 
-def test_timeliness_has_no_rows(session, admin, population):  # noqa: F811
+def test_timeliness_has_no_rows(session, admin, population):
     with pytest.raises(NotRowLevel):
         failing_rows(
             session, admin, "population", RuleSpec("timeliness", None, {"period": "daily"})
         )
 
 
-def test_a_rule_that_no_longer_fits_gets_an_error_and_the_rest_run(session, admin, population):  # noqa: F811
+def test_a_rule_that_no_longer_fits_gets_an_error_and_the_rest_run(session, admin, population):
     rules = [RuleSpec("completeness", "gone"), RuleSpec("completeness", "name")]
     rows, outcomes = evaluate(session, admin, "population", rules)
     assert rows == 10
@@ -165,7 +167,7 @@ def test_a_rule_that_no_longer_fits_gets_an_error_and_the_rest_run(session, admi
     assert outcomes[1].error is None and outcomes[1].failed == 1
 
 
-def test_a_failing_referential_table_does_not_hide_other_results(session, admin, population):  # noqa: F811
+def test_a_failing_referential_table_does_not_hide_other_results(session, admin, population):
     rules = [
         RuleSpec("referential", "region_code", {"table": "no_such_table", "column": "code"}),
         RuleSpec("completeness", "name"),
@@ -175,7 +177,7 @@ def test_a_failing_referential_table_does_not_hide_other_results(session, admin,
     assert outcomes[1].failed == 1 and rows == 10
 
 
-def test_versions_are_evaluated_as_they_were(session, admin, population):  # noqa: F811
+def test_versions_are_evaluated_as_they_were(session, admin, population):
     fixed = people().set_column(2, "name", pa.array([f"居民{i}" for i in range(10)]))
     tables.write_version(session, admin, population, fixed, source="test")
     session.commit()

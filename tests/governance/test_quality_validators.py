@@ -2,6 +2,8 @@
 value for value (hypothesis), in the exact SQL text lake.access would run (parsed, checked
 and printed again by its sqlglot policy), and through lake.access itself."""
 
+# ruff: noqa: F811 — the lake fixtures imported below are pytest parameters
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +14,7 @@ import duckdb
 import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.ingest.conftest import admin, lake_env  # noqa: F401  (fixtures)
+from tests.ingest.conftest import admin, lake_env  # noqa: F401  (fixtures used by name)
 
 from longshu import ids, lake
 from longshu.governance.quality import RuleSpec, evaluate
@@ -167,7 +169,7 @@ def test_known_verdicts():
     assert sql_verdicts("region_code", ["620102", "620012", "990000"]) == [True, False, False]
 
 
-def test_every_validator_runs_through_lake_access(lake_env, session, admin):  # noqa: F811
+def test_every_validator_runs_through_lake_access(lake_env, session, admin):
     """A column per validator, mixed valid and invalid values, counted by one evaluate()."""
     rng = random.Random(11)
     samples = {

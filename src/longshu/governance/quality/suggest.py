@@ -52,7 +52,7 @@ def suggest_rules(
     Every suggestion passes ``check_rule``; none repeats another."""
     found: dict[tuple, RuleSpec] = {}
 
-    def add(kind: str, column: str, **params: Any) -> None:
+    def add(kind: str, column: str, /, **params: Any) -> None:
         try:
             rule = check_rule(RuleSpec(kind, column, params), columns)
         except RuleInvalid:
