@@ -40,6 +40,8 @@ from longshu.governance.quality.validators import (
 # A statement stays well under lake.access's 20,000-character limit; rules beyond it go
 # into a further statement.
 MAX_STATEMENT_CHARS = 16_000
+# ASCII() of the empty string (0) and of every character Python's str.isspace() accepts.
+BLANK_START = (0, *(c for c in range(0x3001) if chr(c).isspace()))
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MALE = ("1", "m", "male", "男")
 FEMALE = ("2", "f", "female", "女")
@@ -106,7 +108,13 @@ def compile_rule(
     if kind == "completeness":
         fail = f"{col} IS NULL"
         if is_text(ctype) and not p.get("blank_ok"):
-            fail = f"({fail} OR REGEXP_FULL_MATCH({col}, {lit(WS + '*')}))"
+            # Only text starting with white space (or empty) can be blank: the regex runs on
+            # those alone (CASE evaluates a branch only for the rows that reach it).
+            starts = ", ".join(str(c) for c in BLANK_START)
+            fail = (
+                f"(CASE WHEN {col} IS NULL THEN TRUE WHEN ASCII({col}) IN ({starts}) "
+                f"THEN REGEXP_FULL_MATCH({col}, {lit(WS + '*')}) ELSE FALSE END)"
+            )
         return Compiled(index, rule, "COUNT(*)", _sum(fail), {rule.column}, row_condition=fail)
     if kind == "uniqueness":
         # A grouped count beside the main aggregate: DuckDB runs GROUP BY in parallel, while
