@@ -234,13 +234,23 @@ def test_addresses_with_and_without_province_are_addresses():
         "甘肃省兰州市城关区庆阳路88号 兰州市城关区庆阳路88号 城关区庆阳路 "
         "庆阳路88号 榆中县和平镇袁家营村 袁家营村3组 "
         "临夏回族自治州东乡族自治县锁南镇红柳村二社 阳光小区3栋2单元501室 "
-        "北京市朝阳区建国路A座"
+        "北京市朝阳区建国路A座 甘肃省临夏州临夏市红园路 定西市安定区中华路街道永定路社区 "
+        "兰州市七里河区西津西路16号兰州市政府家属院3号楼2单元402室"
     )
     assert hits("address", values) == values
 
 
+def test_a_body_at_its_house_number_is_an_address():
+    assert hits("address", ["金昌市金川区新华东路68号金川集团公司", "庆阳路88号兰州大学"]) == [
+        "金昌市金川区新华东路68号金川集团公司",
+        "庆阳路88号兰州大学",
+    ]
+
+
 def test_a_region_alone_is_not_an_address():
-    values = ["兰州市", "甘肃省", "甘肃省兰州市城关区", "和平镇", "城关区东岗街道", "西津西路街道"]
+    values = words(
+        "兰州市 甘肃省 甘肃省兰州市城关区 和平镇 城关区东岗街道 西津西路街道 临夏州 兰州新区中川镇"
+    )
     assert hits("address", values) == []
 
 

@@ -50,12 +50,13 @@ def region_names() -> list[str]:
 @dataclass(frozen=True)
 class AddressGrammar:
     """RE2 expressions over a value (with 街道 read as 镇 and ``not_streets`` hidden): a value
-    is an address when it holds ``address``, does not end as an ``organisation``, and does
-    not end as a division unless it ends as an estate (西津西路街道 is a division, 城关区阳光
-    小区 an estate)."""
+    is an address when it holds ``address``, does not end as an ``organisation`` unless it
+    also holds a house number (a ``unit``), and does not end as a division unless it ends as
+    an estate (西津西路街道 is a division, 城关区阳光小区 an estate)."""
 
     address: str
     not_streets: str
+    unit: str
     organisation: str
     division_end: str
     estate_end: str
@@ -80,6 +81,7 @@ def address_grammar() -> AddressGrammar:
     return AddressGrammar(
         address=address,
         not_streets=_alternation(parts["X"]),
+        unit=unit,
         organisation=rf"(?:{_alternation(parts['O'])})$",
         division_end=rf"(?:{_alternation(parts['A'])})$",
         estate_end=rf"(?:{_alternation(parts['P'])})$",
@@ -97,7 +99,8 @@ def _judge(distinct: pa.Array) -> np.ndarray:
     )
     found = long_enough & regex_any(text, grammar.address)
     if found.any():
-        found &= ~regex_any(text, grammar.organisation)
+        # …庆阳路支行 is a body; …新华东路68号金川集团公司 a body at its house number
+        found &= ~(regex_any(text, grammar.organisation) & ~regex_any(text, grammar.unit))
         found &= ~(regex_any(text, grammar.division_end) & ~regex_any(text, grammar.estate_end))
     return found
 
