@@ -179,6 +179,11 @@ def test_dotted_minority_and_foreign_names_are_names():
     assert hits("person_name", values) == values
 
 
+def test_a_list_of_names_in_one_cell_is_names_when_every_part_is():
+    values = words("张伟、李娜 张伟，李娜，王秀英 张伟/李娜 张伟,高兴 兰州、天水 张伟、")
+    assert hits("person_name", values) == ["张伟、李娜", "张伟，李娜，王秀英", "张伟/李娜"]
+
+
 def test_tibetan_names_without_a_surname_are_names():
     assert hits("person_name", ["才让卓玛", "扎西", "拉毛草", "索南加措"]) == words(
         "才让卓玛 扎西 拉毛草 索南加措"

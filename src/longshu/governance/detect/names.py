@@ -26,6 +26,8 @@ from longshu.governance.detect.lexicon_values import by_distinct, han_mask, rege
 # Middle dots people type between the parts of a transliterated name: U+00B7 (the standard
 # one), U+2022, U+2027, U+30FB, U+FF0E, U+FF65 and ASCII '.'.
 DOTS = "·•‧・．･."
+# Between the names of a list in one cell (张伟、李娜: 家庭成员, 共同申请人).
+LIST_SEPARATORS = "、，,；;/"
 # A name's shape (RE2, over whole values): two to six Han characters (爱新觉罗玉兰), or two
 # to four dotted parts; spaces may sit anywhere inside (王  伟 as forms pad it) and are
 # dropped from the candidates before they are judged.
@@ -34,6 +36,7 @@ _SP = r"[\s\x{3000}]*"
 NAME_SHAPE = (
     rf"^\p{{Han}}(?:{_SP}\p{{Han}}){{1,5}}$"
     rf"|^\p{{Han}}{{1,12}}(?:{_SP}[{DOTS}]{_SP}\p{{Han}}{{1,12}}){{1,3}}$"
+    rf"|^\p{{Han}}{{2,6}}(?:{_SP}[{LIST_SEPARATORS}]{_SP}\p{{Han}}{{2,6}}){{1,4}}$"
 )
 
 # jieba's dictionary tags almost every word that starts with a surname as ``nr`` (陆军, 智慧,
@@ -114,11 +117,18 @@ def _place_names() -> set[str]:
 
 
 def is_person_name(value: str, *, words_allowed: bool = False) -> bool:
-    """Whether ``value`` (already trimmed) reads as one person's name on its own; with
+    """Whether ``value`` (already trimmed) reads as a person's name on its own, or as a list
+    of two to five names (张伟、李娜); with
     ``words_allowed``, also when it is an ordinary word shaped like a name (高峰, 高兴: names
     in a column named 姓名)."""
     if not 2 <= len(value) <= MAX_NAME_CHARS:
         return False
+    for separator in LIST_SEPARATORS:
+        if separator in value:
+            names = re.split(f"[{LIST_SEPARATORS}]", value)
+            return 2 <= len(names) <= 5 and all(
+                is_person_name(n, words_allowed=words_allowed) for n in names
+            )
     if any(dot in value for dot in DOTS):
         return _is_dotted_name(value)
     if not 2 <= len(value) <= 6 or not all(_is_han(c) for c in value):
