@@ -157,6 +157,7 @@ def test_invalid_ids_are_not_taken_for_cards():
         ("京AD12345", "plate"),
         ("甘A12345F", "plate"),
         ("甘A1234警", "plate"),
+        ("京O12345", "plate"),  # O: 公安 in some provinces
         ("10.0.0.1", "ip"),
         ("255.255.255.255", "ip"),
         ("2001:db8::8a2e:370:7334", "ip"),
@@ -188,6 +189,7 @@ def test_structured_kinds_are_recognised(value, kind):
         "12345678",  # 台胞证 shape without a column name
         "甘A1234",
         "甘I12345",
+        "甘AO1234",  # no O in the serial
         "A12345",
         "256.1.1.1",
         "01.2.3.4",

@@ -7,7 +7,8 @@ is public for them, so these are pattern detectors):
   (mainland residents): C + 8 digits, or C + a letter (not I/O) + 7 digits.
 - 台湾居民来往大陆通行证 (台胞证): 8 digits — a shape shared with countless serials, so it counts
   only in a column named for it (see ``cue_only``); 往来台湾通行证: L + 8 digits.
-- 机动车号牌 (GA 36): a province abbreviation, a letter (not I/O), then 5 letters/digits;
+- 机动车号牌 (GA 36): a province abbreviation, the office letter (not I), then 5 letters
+  and digits (not I/O);
   new-energy plates have 6 (D/F then 5, or 5 digits then D/F); 警/学/挂/领/港/澳/试/超 plates end
   with that character after 4."""
 
@@ -49,7 +50,8 @@ _PLATE_BODY = (
     "|\\d{5}[DF]"  # large new-energy
     f"|(?:{_LETTER}|\\d){{4}}[警学挂领港澳试超]"
 )
-_PLATE = f"^[{PROVINCES}]{_LETTER}(?:{_PLATE_BODY})$"
+# The issuing-office letter may be O (公安 in some provinces: 京O, 粤O), never I.
+_PLATE = f"^[{PROVINCES}][A-HJ-Z](?:{_PLATE_BODY})$"
 
 
 def match_plate(values: pa.Array) -> np.ndarray:
