@@ -157,7 +157,7 @@ def _recognizers() -> list[PatternRecognizer]:
         "passport": a_ + f"(?:[EG]\\d{{8}}|E{letter}\\d{{7}})" + _a,
         "hk_macao_permit": a_ + f"(?:[HM](?:\\d{{10}}|\\d{{8}})|C\\d{{8}}|C{letter}\\d{{7}})" + _a,
         "taiwan_permit": a_ + r"L\d{8}" + _a,
-        "plate": f"[{PROVINCES}]{letter}[·]?(?:{plate_body})" + _a,
+        "plate": f"[{PROVINCES}][A-HJ-Z][·\\- ]?(?:{plate_body})" + _a,
         "ipv4": d_ + rf"(?<!\.){octet}(?:\.{octet}){{3}}(?!\.)" + _d,
     }
     recognizers = [
@@ -378,7 +378,9 @@ def main(argv: list[str]) -> None:
     cells = sample * data.num_columns
 
     ours(data.slice(0, 100))  # load lexicons and compile patterns once, as Presidio's set-up
-    ours_sample_s, _ = ours(head)
+    # ours takes a quarter of a second on the sample: the median of three runs, so a moment of
+    # load on the shared machine does not decide the ratio (Presidio's 20 s average it out)
+    ours_sample_s = sorted(ours(head)[0] for _ in range(3))[1]
     ours_all_s, findings = ours(data)
     engine = analyzer()
     texts = {name: head[name].to_pylist() for name in head.column_names}
@@ -405,6 +407,7 @@ def main(argv: list[str]) -> None:
         "generate_seconds": round(generated, 2),
         "ours": {
             "sample_seconds": round(ours_sample_s, 3),
+            "sample_seconds_is": "median of 3 runs",
             "sample_cells_per_second": round(ours_rate),
             "all_rows_seconds": round(ours_all_s, 3),
             "all_rows_cells_per_second": round(rows * data.num_columns / ours_all_s),
