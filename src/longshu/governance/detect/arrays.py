@@ -83,6 +83,16 @@ def holds(values: pa.Array, char: str) -> np.ndarray:
     return _cached(values, "holds " + char, find)  # type: ignore[return-value]
 
 
+def non_ascii(values: pa.Array) -> np.ndarray:
+    """One bool per value: does it hold a character outside ASCII? Cached like ``squeeze``."""
+
+    def find() -> np.ndarray:
+        ascii_only = pc.string_is_ascii(as_text(values)).fill_null(True)
+        return ~np.asarray(ascii_only.to_numpy(zero_copy_only=False), dtype=bool)
+
+    return _cached(values, "non-ascii", find)  # type: ignore[return-value]
+
+
 def _squeeze(values: pa.Array, separators: str) -> pa.Array:
     if separators:
         base = squeeze(values, "")
@@ -139,14 +149,16 @@ def refine(
     return scatter(mask, check(values.filter(pa.array(mask))))
 
 
+_LUHN_DOUBLE = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.uint8)
+
+
 def luhn_valid(digits: np.ndarray) -> np.ndarray:
     """Luhn (ISO/IEC 7812) over an (n, w) matrix of digit values: one bool per row."""
-    width = digits.shape[1]
-    doubled = (np.arange(width)[::-1] % 2) == 1  # every second digit from the right
-    values = digits.copy()
-    values[:, doubled] *= 2
-    values = np.where(values > 9, values - 9, values)
-    return values.sum(axis=1) % 10 == 0
+    digits = np.asarray(digits).astype(np.uint8, copy=False)
+    doubled = (np.arange(digits.shape[1])[::-1] % 2) == 1  # every second digit from the right
+    total = digits[:, ~doubled].sum(axis=1, dtype=np.uint32)
+    total += _LUHN_DOUBLE[digits[:, doubled]].sum(axis=1, dtype=np.uint32)
+    return total % 10 == 0
 
 
 def days_in_month(years: np.ndarray, months: np.ndarray) -> np.ndarray:

@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from longshu.governance.detect.arrays import as_text, forget, scatter
+from longshu.governance.detect.arrays import as_text, forget, holds, non_ascii, scatter
 from longshu.governance.detect.masking import mask_example
 from longshu.governance.detect.profiles import (
     EXCLUSIVE,
@@ -99,12 +99,16 @@ def _length_counts(text: pa.Array) -> np.ndarray:
     return np.bincount(lengths[lengths >= 0], minlength=LENGTH_CAP + 1)
 
 
+def _holding(text: pa.Array, char: str) -> np.ndarray:
+    return non_ascii(text) if char == "non-ascii" else holds(text, char)
+
+
 def _hits(code: str, text: pa.Array, column: str) -> Verdict:
     detector = DETECTORS[code]
     if code in STRUCTURED_CODES:
         return kind_hits(detector, text, column)
     # lexicon kinds are Chinese text: an all-ASCII value holds none of them
-    wide = np.asarray(pc.invert(pc.string_is_ascii(text)).fill_null(False), dtype=bool)
+    wide = non_ascii(text)
     if not wide.any():
         return Verdict(np.zeros(len(text), dtype=bool), np.zeros(len(text), dtype=bool))
     verdict = kind_hits(detector, text.filter(pa.array(wide)), column)
@@ -137,6 +141,8 @@ class _Tally:
             low, high = rules.lengths
             high = LENGTH_CAP if rules.embedded else min(high, LENGTH_CAP)
             if not lengths[min(low, LENGTH_CAP) : high + 1].any():
+                continue
+            if rules.needs and not any(_holding(text, char).any() for char in rules.needs):
                 continue
             verdict = _hits(code, text, self.column)
             hits = verdict.hits

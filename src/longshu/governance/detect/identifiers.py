@@ -120,6 +120,18 @@ def credit_code_rows(chars: np.ndarray) -> np.ndarray:
     Codes of 17 digits (+ check) that read as a 公民身份号码 (see :func:`id_shaped_rows`), or
     that start 62, are left out: 62 is 旅游/港澳台 tourism offices, a handful of codes, and
     the prefix of every 银联 card."""
+    valid = np.zeros(len(chars), dtype=bool)
+    numeric = (chars[:, :17] <= ord("9")).all(axis=1)
+    card = (chars[:, 0] == ord("6")) & (chars[:, 1] == ord("2"))
+    left_out = numeric & card
+    left_out[numeric] |= id_shaped_rows(chars[numeric])
+    rows = np.flatnonzero(~left_out)  # an ID column leaves nothing to check further
+    if len(rows):
+        valid[rows] = _credit_checks(chars[rows])
+    return valid
+
+
+def _credit_checks(chars: np.ndarray) -> np.ndarray:
     pair_ok = _authority_categories()[chars[:, 0], chars[:, 1]]
     region = digits_of(chars[:, 2:8])
     provinces, _ = _prefix_tables()
@@ -129,13 +141,7 @@ def credit_code_rows(chars: np.ndarray) -> np.ndarray:
     region_ok = central | (provinces[province] & (province != 83) & structure)
     values = _CREDIT_LOOKUP[chars[:, :17]]
     total = values @ np.asarray(ids.CREDIT_WEIGHTS, dtype=np.int64)
-    valid = pair_ok & region_ok & (chars[:, 17] == _CREDIT_CHARS[(31 - total % 31) % 31])
-    numeric = (chars[:, :17] <= ord("9")).all(axis=1)
-    if numeric.any():
-        numbers = chars[numeric]
-        card = (numbers[:, 0] == ord("6")) & (numbers[:, 1] == ord("2"))
-        valid[numeric] &= ~(id_shaped_rows(numbers) | card)
-    return valid
+    return pair_ok & region_ok & (chars[:, 17] == _CREDIT_CHARS[(31 - total % 31) % 31])
 
 
 def match_credit_code(values: pa.Array) -> np.ndarray:
@@ -149,18 +155,18 @@ def match_credit_code(values: pa.Array) -> np.ndarray:
 _CARD_PATTERN = r"^(?:4\d{15,18}|(?:62|5[1-5]|2[2-7]|35|6[045]|95)\d{14,17})$"
 
 
-def card_rows(digits: np.ndarray) -> np.ndarray:
-    """Rows of an (n, w) digit matrix (w 16-19) that pass Luhn and are not an invalid
-    公民身份号码 (ID-shaped, see :func:`id_shaped_rows`, but failing its checks). A valid ID
-    that passes Luhn stays a candidate: the column level decides between the two."""
-    valid = luhn_valid(digits)
-    if digits.shape[1] == 18:
-        chars = (digits + ord("0")).astype(np.uint8)
-        valid &= ~id_shaped_rows(chars) | resident_id_rows(chars)
-    if len(digits):
-        head = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
+def card_rows(chars: np.ndarray) -> np.ndarray:
+    """Rows of an (n, w) matrix of ASCII digits (w 16-19) that pass Luhn and are not an
+    invalid 公民身份号码 (ID-shaped, see :func:`id_shaped_rows`, but failing its checks). A
+    valid ID that passes Luhn stays a candidate: the column level decides between the two."""
+    valid = luhn_valid(chars - np.uint8(ord("0")))
+    if chars.shape[1] == 18:
+        doubtful = valid & id_shaped_rows(chars)
+        valid[doubtful] = resident_id_rows(chars[doubtful])
+    if len(chars):
+        head = digits_of(chars[:, :4]) @ np.array([1000, 100, 10, 1])
         mastercard_2 = (head >= 2221) & (head <= 2720)
-        valid &= (digits[:, 0] != 2) | mastercard_2
+        valid &= (chars[:, 0] != ord("2")) | mastercard_2
     return valid
 
 
@@ -169,11 +175,14 @@ def match_bank_card(values: pa.Array) -> np.ndarray:
 
     def check(candidates: pa.Array) -> np.ndarray:
         lengths = np.asarray(pc.binary_length(candidates).to_numpy(), dtype=np.int64)
+        widths = np.unique(lengths)
+        if len(widths) == 1:  # a column of one card length needs no regrouping
+            return card_rows(fixed_width_bytes(candidates, int(widths[0])))
         verdict = np.zeros(len(candidates), dtype=bool)
-        for width in np.unique(lengths):
+        for width in widths:
             rows = np.flatnonzero(lengths == width)
             chars = fixed_width_bytes(candidates.take(pa.array(rows)), int(width))
-            verdict[rows] = card_rows(digits_of(chars))
+            verdict[rows] = card_rows(chars)
         return verdict
 
     return refine(text, _CARD_PATTERN, check)

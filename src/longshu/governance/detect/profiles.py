@@ -40,12 +40,13 @@ class Profile:
     lengths: tuple[int, int] = (1, 1 << 30)
     embedded: str | None = None
     embedded_in: Callable[[pa.Array], np.ndarray] = lambda values: np.ones(len(values), bool)
+    needs: tuple[str, ...] = ()
     shape_only: Callable[[pa.Array], np.ndarray] | None = None
     by_name: NamedMatcher | None = None
     anti_cues: tuple[str, ...] = ()
 
 
-LEXICON = Profile("lexicon", 0.6)
+LEXICON = Profile("lexicon", 0.6, needs=("non-ascii",))
 
 _CODE_CHAR = "[0-9A-HJ-NPQRTUWXY]"
 PROFILES: dict[str, Profile] = {
@@ -86,18 +87,22 @@ PROFILES: dict[str, Profile] = {
         lengths=(6, 320),
         embedded=r"(?P<v>[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,})",
         embedded_in=lambda values: holds(values, "@"),
+        needs=("@",),
     ),
     "ip": Profile(
         "pattern",
         0.75,
         anti_cues=(r"版本", r"version", r"(?:^|_)ver(?:$|_)", r"^v$", r"bbh"),
         lengths=(2, 45),
+        needs=(".", ":"),
     ),
-    "coordinate": Profile("pattern", 0.75, by_name=coordinate_numbers, lengths=(3, 80)),
+    "coordinate": Profile(
+        "pattern", 0.75, by_name=coordinate_numbers, lengths=(3, 80), needs=(".",)
+    ),
     "passport": Profile("pattern", 0.6, lengths=(9, 9)),
     "hk_macao_permit": Profile("pattern", 0.6, lengths=(9, 11)),
     "taiwan_permit": Profile("pattern", 0.5, shape_only=taiwan_permit_shape_only, lengths=(8, 9)),
-    "plate": Profile("pattern", 0.85, lengths=(7, 16)),
+    "plate": Profile("pattern", 0.85, lengths=(7, 16), needs=("non-ascii",)),
 }
 
 # One value is one of these at most: a value valid as an ID is an ID (then a credit code, then
@@ -140,7 +145,9 @@ class Verdict:
 def kind_hits(detector: Detector, values: pa.Array, column: str | None) -> Verdict:
     """Does each value count as the detector's kind in a column so named? The matcher's
     verdict, less shape-only matches without a name cue, plus the by-name values, plus values
-    holding the kind inside a longer text (``embedded``)."""
+    holding the kind inside a longer text (``embedded``). ``needs``: characters one of which
+    every value of the kind holds ("non-ascii": any character outside ASCII); a column where
+    no value holds one is not read for the kind."""
     none = np.zeros(len(values), dtype=bool)
     if name_excluded(detector, column):
         return Verdict(none, none)
