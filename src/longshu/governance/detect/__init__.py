@@ -15,7 +15,13 @@ import numpy as np
 import pyarrow as pa
 
 from longshu.governance.detect.base import Detector
-from longshu.governance.detect.column import ColumnScan, Finding, _hits, detect_column, readable
+from longshu.governance.detect.column import (
+    ColumnScan,
+    Finding,
+    detect_column,
+    readable,
+    verdict_on,
+)
 from longshu.governance.detect.masking import mask_example
 from longshu.governance.detect.profiles import EXCLUSIVE, name_cued
 from longshu.governance.detect.registry import DETECTORS
@@ -44,7 +50,7 @@ def classify_values(values: list[str | None], column: str | None = None) -> list
     found = [set() for _ in values]
     exclusive: list[list[str]] = [[] for _ in values]
     for code in codes or DETECTORS:
-        for index in np.flatnonzero(_hits(code, text, column or "").hits):
+        for index in np.flatnonzero(verdict_on(code, text, column or "").hits):
             if code in EXCLUSIVE:
                 exclusive[index].append(code)
             else:

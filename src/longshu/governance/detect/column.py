@@ -103,7 +103,9 @@ def _holding(text: pa.Array, char: str) -> np.ndarray:
     return non_ascii(text) if char == "non-ascii" else holds(text, char)
 
 
-def _hits(code: str, text: pa.Array, column: str) -> Verdict:
+def verdict_on(code: str, text: pa.Array, column: str) -> Verdict:
+    """How detector ``code`` counts the values of ``text`` (see profiles.kind_hits), lexicon
+    kinds reading only the values that hold a non-ASCII character."""
     detector = DETECTORS[code]
     if code in STRUCTURED_CODES:
         return kind_hits(detector, text, column)
@@ -144,7 +146,7 @@ class _Tally:
                 continue
             if rules.needs and not any(_holding(text, char).any() for char in rules.needs):
                 continue
-            verdict = _hits(code, text, self.column)
+            verdict = verdict_on(code, text, self.column)
             hits = verdict.hits
             if not hits.any():
                 continue
