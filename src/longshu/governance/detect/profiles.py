@@ -69,7 +69,7 @@ PROFILES: dict[str, Profile] = {
     "bank_card": Profile(
         "checksum",
         0.85,
-        lengths=(16, 40),
+        lengths=(16, 64),
         embedded=r"(?:^|[^0-9A-Za-z])(?P<v>[0-9]{16,19})(?:[^0-9A-Za-z]|$)",
         embedded_in=embeds_digits(11),
     ),
