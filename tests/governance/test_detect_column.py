@@ -232,3 +232,11 @@ def test_negative_numbers_are_no_identifiers():
     values = pa.array([-13809310000 - i for i in range(20)], type=pa.int64())
     assert detect_column("c", values) == []
     assert detect_column("c", values.cast(pa.decimal128(20, 0))) == []
+
+
+def test_a_column_named_for_people_counts_names_that_are_also_words():
+    values = pa.array(["高峰", "高兴", "张伟", "李娜", "王芳"])
+    named = detect_column("xm", values)
+    assert [(f.type, f.hits) for f in named] == [("person_name", 5)]
+    elsewhere = [f for f in detect_column("remark", values) if f.type == "person_name"]
+    assert all(f.hits < 5 for f in elsewhere)

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from longshu.governance.detect.arrays import as_text, embeds_digits, holds, scatter
 from longshu.governance.detect.base import Detector
 from longshu.governance.detect.documents import taiwan_permit_shape_only
+from longshu.governance.detect.names import names_under_a_name_column
 from longshu.governance.detect.network import coordinate_numbers
 
 # Values that count as a kind because of the column's name: (values, column name) → bools.
@@ -103,6 +104,10 @@ PROFILES: dict[str, Profile] = {
     "hk_macao_permit": Profile("pattern", 0.6, lengths=(9, 11)),
     "taiwan_permit": Profile("pattern", 0.5, shape_only=taiwan_permit_shape_only, lengths=(8, 9)),
     "plate": Profile("pattern", 0.85, lengths=(7, 16), needs=("non-ascii",)),
+    # under 姓名/联系人/xm, names that are also words (高峰, 高兴) count too
+    "person_name": Profile(
+        "lexicon", 0.6, by_name=names_under_a_name_column, needs=("non-ascii",)
+    ),
 }
 
 # One value is one of these at most: a value valid as an ID is an ID (then a credit code, then
