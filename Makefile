@@ -12,7 +12,7 @@ PYTEST_ARGS ?= --durations=15
 TEST_EXTRAS ?= test,spark
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run serve init demo test test-sqlite test-pg e2e services lint format bench clean distclean
+.PHONY: run serve init demo test test-sqlite test-pg e2e services lint format bench bench-governance clean distclean
 # the steps of `run` and `test` depend on their order
 .NOTPARALLEL:
 
@@ -81,9 +81,18 @@ format: $(VENV)/.test-installed
 	$(BIN)/ruff check --fix src tests bench scripts
 	$(BIN)/ruff format src tests bench scripts
 
-bench: $(VENV)/.test-installed services
+bench: $(VENV)/.test-installed services bench-governance
 	@mkdir -p bench/results
 	@set -e; for script in bench/*/run.py; do echo "== $$script =="; $(BIN)/python $$script; done
+
+# governance beside its peers (Presidio, Great Expectations, Soda: a bench-only extra)
+bench-governance: $(VENV)/.test-installed
+	@mkdir -p bench/results
+	$(BIN)/pip install -q -e '.[bench-governance]'
+	$(BIN)/python bench/governance/detect_accuracy.py
+	$(BIN)/python bench/governance/detect_vs_presidio.py
+	SODA_CORE_TELEMETRY_ENABLED=false GX_ANALYTICS_ENABLED=false \
+	  $(BIN)/python bench/governance/quality_vs_peers.py 10000000
 
 # keeps ./var (database, keys, lake): `make distclean` removes that too
 clean:
