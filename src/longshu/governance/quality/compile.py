@@ -42,6 +42,7 @@ from longshu.governance.quality.validators import (
 MAX_STATEMENT_CHARS = 16_000
 # ASCII() of the empty string (0) and of every character Python's str.isspace() accepts.
 BLANK_START = (0, *(c for c in range(0x3001) if chr(c).isspace()))
+SOURCE = '"_src"'  # the statement's materialized copy of the columns read
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MALE = ("1", "m", "male", "男")
 FEMALE = ("2", "f", "female", "女")
@@ -80,7 +81,6 @@ def compile_rule(
     rule: RuleSpec,
     columns: Mapping[str, pa.DataType],
     today: dt.date,
-    table: str,
 ) -> Compiled:
     """A checked rule (``check_rule``) as SQL pieces, its names suffixed with ``index``."""
     assert rule.column is not None
@@ -120,7 +120,7 @@ def compile_rule(
         # A grouped count beside the main aggregate: DuckDB runs GROUP BY in parallel, while
         # COUNT(DISTINCT) inside a wide ungrouped aggregate was twice as slow (10M rows).
         groups = (
-            f"(SELECT COUNT(*) AS n FROM {ident(table)} WHERE {col} IS NOT NULL "
+            f"(SELECT COUNT(*) AS n FROM {SOURCE} WHERE {col} IS NOT NULL "
             f"GROUP BY {col}) AS {ident(f'_g{index}')}"
         )
         side = (
@@ -279,31 +279,39 @@ def _referential(index: int, rule: RuleSpec, columns: Mapping[str, pa.DataType])
 
 
 def statement(table: str, parts: Sequence[Compiled]) -> str:
-    """One aggregate statement for ``parts`` over ``table`` (see the module docstring)."""
+    """One aggregate statement for ``parts`` over ``table`` (see the module docstring).
+
+    The columns the rules read are first copied into a MATERIALIZED CTE: lake.access hands
+    DuckDB an Arrow dataset, whose scan runs on one thread, while the scan of a materialized
+    CTE runs on all of them — the rules' expressions then use every thread, and a uniqueness
+    rule's grouped count reads the copy instead of the dataset again."""
     sides = [part.side for part in parts if part.side]
-    parts = [part for part in parts if not part.side]
+    main_parts = [part for part in parts if not part.side]
     needed = sorted({c for part in parts for c in part.columns})
     inner = [ident(c) for c in needed]
     # Rules sharing a prepared value (three rules on one ID column) compute it once.
     first: dict[str, str] = {}
-    for part in parts:
+    for part in main_parts:
         if part.prepared and part.prepared not in first:
             first[part.prepared] = ident(f"_p{part.index}")
             inner.append(f"{part.prepared} AS {first[part.prepared]}")
     outer = ['COUNT(*) AS "rows"']
-    for part in parts:
+    for part in main_parts:
         checked, failed = part.checked, part.failed
         if part.prepared:
             mine, shared = ident(f"_p{part.index}"), first[part.prepared]
             checked, failed = checked.replace(mine, shared), failed.replace(mine, shared)
         outer.append(f"{checked} AS {ident(f'c{part.index}')}")
         outer.append(f"{failed} AS {ident(f'f{part.index}')}")
-    source = f'(SELECT {", ".join(inner) or "1 AS one"} FROM {ident(table)}) AS "_t"'
-    joins = " ".join(part.join for part in parts if part.join)
+    columns = ", ".join(ident(c) for c in needed) or "1 AS one"
+    copy = f"WITH {SOURCE} AS MATERIALIZED (SELECT {columns} FROM {ident(table)}) "
+    source = f'(SELECT {", ".join(inner) or "1 AS one"} FROM {SOURCE}) AS "_t"'
+    joins = " ".join(part.join for part in main_parts if part.join)
     main = f"SELECT {', '.join(outer)} FROM {source} {joins}".strip()
     if not sides:
-        return main
-    return f'SELECT * FROM ({main}) AS "_m" ' + " ".join(f"CROSS JOIN {side}" for side in sides)
+        return copy + main
+    crossed = " ".join(f"CROSS JOIN {side}" for side in sides)
+    return f'{copy}SELECT * FROM ({main}) AS "_m" {crossed}'
 
 
 def batches(table: str, parts: Sequence[Compiled]) -> list[list[Compiled]]:

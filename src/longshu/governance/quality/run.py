@@ -133,7 +133,7 @@ def evaluate(
             verdict = timeliness(loaded, checked.params["period"])
             outcomes[index] = RuleOutcome.of(rule, 1, 0 if verdict.fresh else 1)
             continue
-        parts.append(compile_rule(index, checked, columns, today, table))
+        parts.append(compile_rule(index, checked, columns, today))
     rows = None
     for group in batches(table, parts):
         try:
@@ -209,7 +209,7 @@ def failing_rows(
     checked = check_rule(rule, columns)
     if checked.kind == "timeliness":
         raise NotRowLevel(kind=checked.kind)
-    part = compile_rule(0, checked, columns, today, table)
+    part = compile_rule(0, checked, columns, today)
     condition = part.row_condition
     if condition is None:
         condition = _hash_condition(session, actor, table, number_read, part, limit, grant_id)

@@ -105,13 +105,14 @@ def date_ymd(value: str) -> str:
 
 
 def resident_id_core(v: str) -> str:
-    # Fast path for the usual value, exactly 17 digits and a check character: one simple
-    # regex, no capture. Only other values pay for stripping white space (ids.py strips).
+    # Fast paths for the usual values, 18 digits (read as one number n: the packed core is
+    # n + n // 10) or 17 digits and X; only other values pay for stripping white space.
     x = f"UPPER({_stripped(v, '[0-9]{17}[0-9Xx]')})"
     return (
-        f"(CASE WHEN REGEXP_FULL_MATCH({v}, '[0-9]{{17}}[0-9Xx]') "
-        f"THEN TRY_CAST(LEFT({v}, 17) AS BIGINT) * 11 + "
-        f"STRPOS({lit(_ID_CHECK_VALUE)}, UPPER(RIGHT({v}, 1))) - 1 "
+        f"(CASE WHEN REGEXP_FULL_MATCH({v}, '[0-9]{{18}}') "
+        f"THEN TRY_CAST({v} AS BIGINT) + TRY_CAST({v} AS BIGINT) // 10 "
+        f"WHEN REGEXP_FULL_MATCH({v}, '[0-9]{{17}}[Xx]') "
+        f"THEN TRY_CAST(LEFT({v}, 17) AS BIGINT) * 11 + 10 "
         f"ELSE TRY_CAST(LEFT({x}, 17) AS BIGINT) * 11 + "
         f"STRPOS({lit(_ID_CHECK_VALUE)}, RIGHT({x}, 1)) - 1 END)"
     )
