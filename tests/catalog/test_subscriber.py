@@ -12,29 +12,9 @@ from longshu.actor import SYSTEM
 from longshu.catalog import lifecycle, search, service, subscriber  # noqa: F401 — registers handlers
 from longshu.catalog.models import Resource
 from longshu.catalog.search import SearchQuery
-from longshu.lake.tables import VERSION_LOADED as LOADED  # the lake's own: never forgotten
-
-_DECLARED_HERE: list[str] = []
-
-
-def declared(name: str, zh: str, en: str) -> str:
-    """The event type (declared here until the domain that owns it declares it itself)."""
-    if name not in events.CATALOGUE:
-        events.define(name, zh, en)
-        _DECLARED_HERE.append(name)
-    return name
-
-
-GRADE = declared("governance.grade_confirmed", "分级已确认", "Grade confirmed")
-QUALITY = declared("governance.quality_scored", "质量已评分", "Quality scored")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _forget_borrowed_events():
-    """The platform's catalogue (docs/events.md) lists only what its own modules declare."""
-    yield
-    for name in _DECLARED_HERE:
-        events.CATALOGUE.pop(name, None)
+from longshu.governance.grades import CONFIRMED as GRADE
+from longshu.governance.runs import SCORED as QUALITY
+from longshu.lake.tables import VERSION_LOADED as LOADED
 
 
 @pytest.fixture
