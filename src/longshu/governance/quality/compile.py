@@ -1,23 +1,35 @@
-"""Quality rules compiled to SQL: every rule of a table becomes two aggregates (values
+"""Quality rules compiled to SQL: every rule of a table becomes two counts (values
 checked, values failed) of ONE statement, so a table is read once for all its rules.
 
-    SELECT COUNT(*) AS "rows", <checked_0> AS "c0", <failed_0> AS "f0", …
-    FROM (SELECT <columns read>, <prepared_i> AS "_p_i" FROM "<table>") AS "_t"
-    LEFT JOIN (SELECT DISTINCT CAST("<col>" AS VARCHAR) AS "_k_j" FROM "<ref table>") AS "_r_j"
-      ON CAST("<col>" AS VARCHAR) = "_r_j"."_k_j"                       -- referential rules
-    …
+    WITH "_src" AS MATERIALIZED (SELECT <columns read> FROM "<table>")
+    SELECT * FROM (
+      SELECT COUNT(*) AS "rows", COUNT("<col>") AS "c0", SUM(CASE WHEN "_f0" …) AS "f0", …
+      FROM (SELECT "_t".*, <row condition of rule 0> AS "_f0", …
+            FROM (SELECT *, <stage 2> FROM (SELECT *, <stage 1> FROM
+                   (SELECT <columns read>, <prepared> AS "_p…" FROM "_src"))) AS "_t"
+            LEFT JOIN (SELECT DISTINCT CAST("<col>" AS VARCHAR) AS "_k3" FROM "<ref table>")
+              AS "_r3" ON CAST("<col>" AS VARCHAR) = "_r3"."_k3")        -- referential rules
+      AS "_r") AS "_m"
+    CROSS JOIN (SELECT SUM(n) AS "c1", SUM(n - 1) AS "f1" FROM
+                (SELECT COUNT(*) AS n FROM "_src" … GROUP BY "<col>")) AS "_u1"  -- uniqueness
 
-A checksum validator's normalised value is "prepared" once per row in the inner projection
-(validators.py) instead of being recomputed by each of its checks. Referential rules join the
-distinct values of the referenced column (so the row count is kept). Each rule also has a
-*row condition* — the same failure test over the table's own columns — that ``failing_rows``
-hands the lake as a row filter; uniqueness and referential rules need another row, so they
+A checksum validator's normalised value is "prepared" once per row (validators.py); the
+resident-ID checks then read staged integer parts of it. Each rule also has a *row
+condition* — the same failure test over the table's own columns — that ``failing_rows``
+hands the lake as a row filter; uniqueness and referential rules need other rows, so they
 have none and are sampled in two steps (run.py).
+
+Why this shape (measured on 10M rows, bench/governance/quality_vs_peers.py): the
+materialized copy lets every DuckDB thread work on the rules (the lake's Arrow scan feeds one);
+conditions as columns, and staged parts, are computed once per row where DuckDB's
+common-subexpression pass would not reliably share them; uniqueness as a grouped count runs
+in parallel where COUNT(DISTINCT) in a wide aggregate did not.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,8 +45,12 @@ from longshu.governance.quality.validators import (
     id_birth_valid,
     id_birth_ymd,
     id_odd,
+    id_stages,
     lit,
     resident_id_core,
+    staged_birth_valid,
+    staged_birth_ymd,
+    staged_odd,
 )
 
 # A statement stays well under lake.access's 20,000-character limit; rules beyond it go
@@ -53,14 +69,21 @@ def ident(name: str) -> str:
     return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
 
 
+def prepared_name(expression: str) -> str:
+    """The column name of a prepared expression: the same text, the same name."""
+    return "_p" + hashlib.sha1(expression.encode("utf-8")).hexdigest()[:10]
+
+
 def number(value: object) -> str:
     return exp.Literal.number(str(value)).sql(dialect="duckdb")
 
 
 @dataclass
 class Compiled:
-    """One rule as SQL. ``prepared`` is an expression over the table's columns computed in
-    the inner projection; ``checked``/``failed`` are aggregates of the outer query; ``join`` a
+    """One rule as SQL. ``prepared`` are named expressions over the table's columns computed
+    in the inner projection (named by their text, so rules sharing one compute it once), and
+    ``stages`` further levels over those; ``checked``/``failed`` are aggregates of the outer
+    query (their row conditions become columns of one projection); ``join`` a
     LEFT JOIN clause; ``row_condition`` the failure test for a row filter (None: none exists);
     ``tables`` the other lake tables read (name → version or None)."""
 
@@ -69,7 +92,8 @@ class Compiled:
     checked: str
     failed: str
     columns: set[str]
-    prepared: str | None = None
+    prepared: dict[str, str] = field(default_factory=dict)  # column name → expression
+    stages: list[dict[str, str]] = field(default_factory=list)  # further projection levels
     join: str | None = None
     row_condition: str | None = None
     tables: dict[str, int | None] = field(default_factory=dict)
@@ -87,10 +111,14 @@ def compile_rule(
     col = ident(rule.column)
     ctype = columns[rule.column]
     text = col if is_text(ctype) else f"CAST({col} AS VARCHAR)"
-    prep = ident(f"_p{index}")
     p = rule.params
 
-    def per_value(fail: str, prepared: str | None = None, inline: str | None = None) -> Compiled:
+    def per_value(
+        fail: str,
+        prepared: dict[str, str] | None = None,
+        inline: str | None = None,
+        stages: list[dict[str, str]] | None = None,
+    ) -> Compiled:
         """A rule over each non-null value: checked = non-null values."""
         condition = f"{col} IS NOT NULL AND {fail}"
         row = condition if inline is None else f"{col} IS NOT NULL AND {inline}"
@@ -100,7 +128,8 @@ def compile_rule(
             checked=f"COUNT({col})",
             failed=_sum(condition),
             columns={rule.column},
-            prepared=prepared,
+            prepared=prepared or {},
+            stages=stages or [],
             row_condition=row,
         )
 
@@ -150,11 +179,16 @@ def compile_rule(
     if kind == "checksum":
         validator = VALIDATORS[p["validator"]]
         core = validator.core(text)
-        return per_value(
-            validator.fails(prep, today),
-            prepared=core,
-            inline=validator.fails(f"({core})", today),
-        )
+        name = prepared_name(core)
+        inline = validator.fails(f"({core})", today)
+        if validator.stages is not None and validator.staged_fails is not None:
+            return per_value(
+                validator.staged_fails(name, today),
+                prepared={name: core},
+                inline=inline,
+                stages=validator.stages(name),
+            )
+        return per_value(validator.fails(ident(name), today), prepared={name: core}, inline=inline)
     if kind == "consistency":
         return _consistency(index, rule, columns, today)
     if kind == "referential":
@@ -162,8 +196,18 @@ def compile_rule(
     raise ValueError(f"rule kind {kind} has no SQL")  # timeliness is not a SQL rule
 
 
+_SUM_HEAD, _SUM_TAIL = "SUM(CASE WHEN ", " THEN 1 ELSE 0 END)"
+
+
 def _sum(condition: str) -> str:
-    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+    return f"{_SUM_HEAD}{condition}{_SUM_TAIL}"
+
+
+def _condition_of(aggregate: str) -> str | None:
+    """The row condition of an aggregate ``_sum`` made, else None."""
+    if aggregate.startswith(_SUM_HEAD) and aggregate.endswith(_SUM_TAIL):
+        return aggregate[len(_SUM_HEAD) : -len(_SUM_TAIL)]
+    return None
 
 
 def _out_of_range(col: str, ctype: pa.DataType, p: Mapping) -> str:
@@ -226,18 +270,17 @@ def _consistency(
         return Compiled(
             index, rule, _sum(both), _sum(fail), {rule.column, other}, row_condition=fail
         )
-    # id_birth_date and id_sex read the ID number's core once (prepared).
+    # id_birth_date and id_sex read the ID number's core once (prepared, then staged).
     core = resident_id_core(text)
+    name = prepared_name(core)
     other = p["date_column"] if check == "id_birth_date" else p["sex_column"]
     o, otype = ident(other), columns[other]
 
-    def condition(c: str) -> tuple[str, str]:
+    def condition(c: str, valid: str, ymd: str, odd: str) -> tuple[str, str]:
         if check == "id_birth_date":
-            checked = f"{col} IS NOT NULL AND {o} IS NOT NULL AND {id_birth_valid(c)}"
+            checked = f"{col} IS NOT NULL AND {o} IS NOT NULL AND {valid}"
             value = _date_of(o, otype)
-            return checked, (
-                f"{checked} AND ({value} IS NULL OR {date_ymd(value)} <> {id_birth_ymd(c)})"
-            )
+            return checked, f"{checked} AND ({value} IS NULL OR {date_ymd(value)} <> {ymd})"
         checked = f"{col} IS NOT NULL AND {o} IS NOT NULL AND {c} IS NOT NULL"
         text_sex = o if is_text(otype) else f"CAST({o} AS VARCHAR)"
         # Values already in a listed form skip LOWER(TRIM(…)), a third of this rule's cost.
@@ -246,20 +289,23 @@ def _consistency(
             f"(CASE WHEN {text_sex} IN ({listed}) THEN LOWER({text_sex}) "
             f"ELSE LOWER(TRIM({text_sex})) END)"
         )
-        odd = id_odd(c)
         male = f"{sex} IN ({', '.join(lit(v) for v in MALE)})"
         female = f"{sex} IN ({', '.join(lit(v) for v in FEMALE)})"
         return checked, f"{checked} AND NOT (({male} AND {odd}) OR ({female} AND NOT {odd}))"
 
-    checked, fail = condition(ident(f"_p{index}"))
-    _, inline = condition(f"({core})")
+    checked, fail = condition(
+        ident(name), staged_birth_valid(name), staged_birth_ymd(name), staged_odd(name)
+    )
+    c = f"({core})"
+    _, inline = condition(c, id_birth_valid(c), id_birth_ymd(c), id_odd(c))
     return Compiled(
         index,
         rule,
         _sum(checked),
         _sum(fail),
         {rule.column, other},
-        prepared=core,
+        prepared={name: core},
+        stages=id_stages(name),
         row_condition=inline,
     )
 
@@ -294,26 +340,39 @@ def statement(table: str, parts: Sequence[Compiled]) -> str:
     sides = [part.side for part in parts if part.side]
     main_parts = [part for part in parts if not part.side]
     needed = sorted({c for part in parts for c in part.columns})
-    inner = [ident(c) for c in needed]
-    # Rules sharing a prepared value (three rules on one ID column) compute it once.
-    first: dict[str, str] = {}
+    # Rules sharing a prepared value (three rules on one ID column) compute it once: it is
+    # named by its text. Staged parts of it follow as further projection levels.
+    prepared: dict[str, str] = {}
+    levels: list[dict[str, str]] = []
     for part in main_parts:
-        if part.prepared and part.prepared not in first:
-            first[part.prepared] = ident(f"_p{part.index}")
-            inner.append(f"{part.prepared} AS {first[part.prepared]}")
-    outer = ['COUNT(*) AS "rows"']
+        prepared.update(part.prepared)
+        for depth, stage in enumerate(part.stages):
+            if depth == len(levels):
+                levels.append({})
+            levels[depth].update(stage)
+    inner = [ident(c) for c in needed] + [f"{e} AS {ident(n)}" for n, e in prepared.items()]
+    source = f"(SELECT {', '.join(inner) or '1 AS one'} FROM {SOURCE})"
+    for stage in levels:
+        added = ", ".join(f"{e} AS {ident(n)}" for n, e in stage.items())
+        source = f"(SELECT *, {added} FROM {source})"
+    source += ' AS "_t"'
+    # Each rule's row conditions become boolean columns of one projection (computed once per
+    # row, sub-expressions shared), which the aggregate only counts: a condition written
+    # inside two SUMs would be evaluated twice.
+    flags, outer = [], ['COUNT(*) AS "rows"']
     for part in main_parts:
-        checked, failed = part.checked, part.failed
-        if part.prepared:
-            mine, shared = ident(f"_p{part.index}"), first[part.prepared]
-            checked, failed = checked.replace(mine, shared), failed.replace(mine, shared)
-        outer.append(f"{checked} AS {ident(f'c{part.index}')}")
-        outer.append(f"{failed} AS {ident(f'f{part.index}')}")
+        for prefix, aggregate in (("c", part.checked), ("f", part.failed)):
+            condition = _condition_of(aggregate)
+            if condition is not None:
+                flag = ident(f"_{prefix}{part.index}")
+                flags.append(f"({condition}) AS {flag}")
+                aggregate = _sum(flag)
+            outer.append(f"{aggregate} AS {ident(f'{prefix}{part.index}')}")
     columns = ", ".join(ident(c) for c in needed) or "1 AS one"
     copy = f"WITH {SOURCE} AS MATERIALIZED (SELECT {columns} FROM {ident(table)}) "
-    source = f'(SELECT {", ".join(inner) or "1 AS one"} FROM {SOURCE}) AS "_t"'
     joins = " ".join(part.join for part in main_parts if part.join)
-    main = f"SELECT {', '.join(outer)} FROM {source} {joins}".strip()
+    rows = f'(SELECT "_t".*{"".join(", " + f for f in flags)} FROM {source} {joins}) AS "_r"'
+    main = f"SELECT {', '.join(outer)} FROM {rows}"
     if not sides:
         return copy + main
     crossed = " ".join(f"CROSS JOIN {side}" for side in sides)
