@@ -20,8 +20,8 @@ Contenders, each timed from "here are the rules" to "here are the counts":
   SodaCL) on a DuckDB connection with the same threads and memory, over a view of the same
   Parquet files. Built-in checks where Soda has them (missing, duplicate, invalid with
   valid_format / valid_values / valid_min / valid_max); ``failed_rows`` expressions for the
-  checksum and consistency rules — the same SQL conditions Longshu generates (without the
-  white-space normalisation, which a Soda user would not write).
+  checksum and consistency rules — the same SQL Longshu generates, staging included (each
+  check in its own query, as Soda runs one query per check).
 - **gx**: Great Expectations 1.24 on pandas — the fairest GX engine available here: its SQL
   engine needs a SQLAlchemy dialect for DuckDB (duckdb-engine), which is not a dependency.
   Built-in expectations where GX has them; the checksum and consistency rules as custom
@@ -157,43 +157,48 @@ def longshu_rules():
 
 def soda_checks() -> dict[str, tuple[str, str]]:
     """The checksum, consistency and date-range rules as Soda ``failed_rows`` checks
-    (``expression`` or ``query``): the very SQL Longshu generates, the ID number's packed core
-    computed once per row in a subquery as Longshu's own statement does."""
+    (``expression`` or ``query``): the very SQL Longshu generates, including its staging (the
+    ID number's packed core, then its integer parts, each computed once per row in nested
+    subqueries) — the best SQL we know for these rules, given to Soda too."""
     from longshu.governance.quality.validators import (
         date_ymd,
         fails_inline,
-        id_birth_valid,
-        id_birth_ymd,
-        id_odd,
+        id_stages,
         resident_id_core,
-        resident_id_fails,
+        staged_birth_valid,
+        staged_birth_ymd,
+        staged_odd,
+        staged_resident_id_fails,
     )
 
     core = resident_id_core("id_number")
+    base = "p"
 
     def query(columns: str, condition: str) -> str:
-        return (
-            f"SELECT 1 FROM (SELECT {columns}, {core} AS p FROM population) AS q "
-            f"WHERE id_number IS NOT NULL AND {condition}"
-        )
+        source = f"(SELECT {columns}, {core} AS {base} FROM population)"
+        for stage in id_stages(base):
+            added = ", ".join(f'{e} AS "{n}"' for n, e in stage.items())
+            source = f"(SELECT *, {added} FROM {source})"
+        return f"SELECT 1 FROM {source} AS q WHERE id_number IS NOT NULL AND {condition}"
 
+    odd = staged_odd(base)
+    sex = "LOWER(TRIM(sex))"
     return {
-        "checksum id_number": ("query", query("id_number", resident_id_fails("p", TODAY))),
+        "checksum id_number": ("query", query("id_number", staged_resident_id_fails(base, TODAY))),
         "consistency id_birth_date": (
             "query",
             query(
                 "id_number, birth_date",
-                f"birth_date IS NOT NULL AND {id_birth_valid('p')} "
-                f"AND {date_ymd('birth_date')} <> {id_birth_ymd('p')}",
+                f"birth_date IS NOT NULL AND {staged_birth_valid(base)} "
+                f"AND {date_ymd('birth_date')} <> {staged_birth_ymd(base)}",
             ),
         ),
         "consistency id_sex": (
             "query",
             query(
                 "id_number, sex",
-                f"sex IS NOT NULL AND p IS NOT NULL AND NOT ((LOWER(TRIM(sex)) IN ('1', 'm', "
-                f"'male', '男') AND {id_odd('p')}) OR (LOWER(TRIM(sex)) IN ('2', 'f', 'female', "
-                f"'女') AND NOT {id_odd('p')}))",
+                f"sex IS NOT NULL AND {base} IS NOT NULL AND NOT (({sex} IN ('1', 'm', "
+                f"'male', '男') AND {odd}) OR ({sex} IN ('2', 'f', 'female', '女') AND NOT {odd}))",
             ),
         ),
         "checksum region_code": (
