@@ -73,7 +73,7 @@ def emitted(session):
 @pytest.fixture
 def governance_on_load(db, monkeypatch):
     """Every loaded version is scanned, graded, profiled and scored (as in ``make run``)."""
-    import longshu.catalog.subscriber  # noqa: F401  (the subscribers, as the app registers them)
+    import longshu.catalog.subscriber
     import longshu.governance.pipeline  # noqa: F401
     from longshu.governance.config import reset_governance_settings
 

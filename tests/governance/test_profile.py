@@ -1,8 +1,6 @@
 """Column profiles of a lake version through lake.access: counts, bounds, top values
 (sensitive columns masked, never raw), histograms, time travel."""
 
-# ruff: noqa: F811 — the lake fixtures imported below are pytest parameters
-
 from __future__ import annotations
 
 import datetime as dt
@@ -10,7 +8,6 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 from sqlalchemy import select
-from tests.ingest.conftest import admin, lake_env  # noqa: F401  (fixtures used by name)
 
 from longshu.events import Event
 from longshu.governance.quality import profile_version

@@ -1,15 +1,12 @@
 """Bad input gives clear results, never a crash: mixed-type columns, all-null columns, one-row
 tables, huge text cells, a catastrophic-backtracking regex, rules that do not fit."""
 
-# ruff: noqa: F811 — the lake fixtures imported below are pytest parameters
-
 from __future__ import annotations
 
 import datetime as dt
 
 import pyarrow as pa
 import pytest
-from tests.ingest.conftest import admin, lake_env  # noqa: F401  (fixtures used by name)
 
 from longshu.governance.quality import RuleSpec, evaluate, failing_rows, profile_version, score
 from longshu.lake import tables

@@ -1,8 +1,6 @@
 """Quality rules run on real lake tables through lake.access: one statement for all rules,
 outcomes per rule, failing rows masked, referential rules against another table."""
 
-# ruff: noqa: F811 — the lake fixtures imported below are pytest parameters
-
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +10,6 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 from sqlalchemy import select
-from tests.ingest.conftest import admin, lake_env  # noqa: F401  (fixtures used by name)
 
 from longshu import ids
 from longshu.events import Event

@@ -2,8 +2,6 @@
 value for value (hypothesis), in the exact SQL text lake.access would run (parsed, checked
 and printed again by its sqlglot policy), and through lake.access itself."""
 
-# ruff: noqa: F811 — the lake fixtures imported below are pytest parameters
-
 from __future__ import annotations
 
 import datetime as dt
@@ -14,7 +12,6 @@ import duckdb
 import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.ingest.conftest import admin, lake_env  # noqa: F401  (fixtures used by name)
 
 from longshu import ids, lake
 from longshu.governance.quality import RuleSpec, evaluate

@@ -4,7 +4,7 @@ draft and retired entries (the catalog tests' factories)."""
 from __future__ import annotations
 
 import pytest
-from tests.catalog.conftest import orgs, published, sample  # noqa: F401 — fixtures reused
+from tests.catalog.conftest import published, sample  # noqa: F401 — fixtures reused
 
 from longshu.actor import SYSTEM
 

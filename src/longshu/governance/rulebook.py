@@ -11,24 +11,30 @@ import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from longshu import events
+from longshu import events, lake
 from longshu.actor import Actor
 from longshu.governance.errors import RuleNotFound
 from longshu.governance.models import QualityRule
 from longshu.governance.quality import RuleSpec, check_rule, suggest_rules
+from longshu.governance.reading import platform_grant
 from longshu.lake import tables
 from longshu.lake.models import LakeTable, LakeVersion
-from longshu.lake.tables import arrow_schema, open_delta
 from longshu.security import access
 
 RULE_ADDED = events.define("governance.rule_added", "质量规则已添加", "Quality rule added")
 RULE_CHANGED = events.define("governance.rule_changed", "质量规则已变更", "Quality rule changed")
 
 
-def column_types(table: LakeTable, version: LakeVersion) -> dict[str, pa.DataType]:
-    """The version's columns and their Arrow types (from the Delta log, no data read)."""
-    schema = arrow_schema(open_delta(table, version))
-    return {field.name: field.type for field in schema}
+def column_types(
+    session: Session, actor: Actor, table: LakeTable, version: LakeVersion
+) -> dict[str, pa.DataType]:
+    """The version's columns and their Arrow types, asked through the one door (no rows)."""
+    grant = platform_grant("rules", table.name)
+    empty = lake.access(
+        session, actor, grant, f"SELECT * FROM {table.name} LIMIT 0",
+        at={table.name: version.number},
+    )  # fmt: skip
+    return {field.name: field.type for field in empty.data.schema}
 
 
 def spec_of(rule: QualityRule) -> RuleSpec:
@@ -72,7 +78,8 @@ def add_rule(
     access.require(actor, "governance.rules", found)
     version = tables.readable_version(session, found)
     spec = check_rule(
-        RuleSpec(kind=kind, column=column, params=dict(params or {})), column_types(found, version)
+        RuleSpec(kind=kind, column=column, params=dict(params or {})),
+        column_types(session, actor, found, version),
     )
     rule = QualityRule(
         resource_id=found.resource_id,
@@ -115,7 +122,7 @@ def adopt_suggestions(
     every version has a score from the start; data managers then refine them."""
     if session.scalar(select(QualityRule.id).where(QualityRule.table_name == table.name)):
         return []
-    types = column_types(table, version)
+    types = column_types(session, actor, table, version)
     added = []
     for spec in suggest_rules(types, profile, findings):
         checked = check_rule(spec, types)
