@@ -32,6 +32,12 @@ def test_the_bureau_confirms_a_grade_and_a_reported_problem_is_acknowledged(
     bureau = signed_in(browser, browser_context_args, base_url, "reviewer")
     bureau.goto(f"{base_url}/console/governance")
     expect(bureau.get_by_test_id("gov-score-population")).to_have_text(re.compile(r"\d+\.\d\d"))
+    # every demo table's newest version was scored on load, and every catalogued one graded
+    scores = bureau.locator("[data-testid^='gov-score-']")
+    assert scores.count() >= 10
+    for i in range(scores.count()):
+        expect(scores.nth(i)).to_have_text(re.compile(r"\d+\.\d\d"))
+    expect(bureau.get_by_test_id("proposals").locator("li")).to_have_count(scores.count())
     bureau.goto(f"{base_url}/console/governance/tables/population")
     expect(bureau.get_by_test_id("findings")).to_contain_text("身份证")
     expect(bureau.get_by_test_id("trend-chart")).to_have_attribute("data-chart-drawn", "1")
