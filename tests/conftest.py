@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from longshu import events
 from longshu.config import Settings, reset_settings
@@ -228,3 +228,57 @@ def orgs(db):
     with db.session() as s:
         found = load_demo_organisations(s, SYSTEM)
         return {key: org.id for key, org in found.items()}
+
+
+@pytest.fixture
+def lake_env(settings, monkeypatch):
+    """Settings whose lake is the test's own ``var/lake``."""
+    from longshu.lake.config import reset_lake_settings
+
+    for name in ("URI", "ENGINE", "STORAGE_OPTIONS"):
+        monkeypatch.delenv(f"LONGSHU_LAKE_{name}", raising=False)
+    reset_lake_settings()
+    yield settings
+    reset_lake_settings()
+
+
+def _staff(uid: int, name: str, org_id: int | None, *roles: str, mfa: bool = False):
+    from longshu.actor import Actor
+
+    return Actor(kind="user", id=uid, name=name, org_id=org_id, roles=frozenset(roles), mfa=mfa)
+
+
+@pytest.fixture
+def admin():
+    """The platform's administrator."""
+    return _staff(1, "admin", None, "platform_admin", mfa=True)
+
+
+@pytest.fixture
+def loader():
+    """A department's data manager (organisation 7)."""
+    return _staff(2, "dept", 7, "dept_data_admin")
+
+
+@pytest.fixture
+def consumer():
+    """A data-using department's staff (organisation 9)."""
+    return _staff(3, "user", 9, "data_consumer")
+
+
+@pytest.fixture
+def outsider():
+    """Another department's data manager (organisation 8)."""
+    return _staff(4, "other", 8, "dept_data_admin")
+
+
+@pytest.fixture
+def emitted(session):
+    """``emitted(type)``: the events of that type the test's session has emitted so far."""
+    from longshu.events import Event
+
+    def of_type(type_: str) -> list:
+        session.flush()
+        return list(session.scalars(select(Event).where(Event.type == type_).order_by(Event.id)))
+
+    return of_type

@@ -10,7 +10,6 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import select
 from tests.catalog.conftest import published
-from tests.lake.conftest import lake_env  # noqa: F401 — fixture reused
 
 from longshu.actor import Actor
 from longshu.catalog.models import ResourceField
@@ -43,7 +42,7 @@ def lake_table(session, resource_id: int, name: str, data: pa.Table = SCENIC) ->
 
 
 @pytest.fixture
-def open_tables(db, orgs, lake_env):  # noqa: F811
+def open_tables(db, orgs, lake_env):
     """Entries with lake tables: ``open`` (its 联系电话 graded sensitive), ``conditional``
     and ``closed``."""
     with db.session() as s:
