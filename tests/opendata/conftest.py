@@ -4,13 +4,13 @@ draft and retired entries (the catalog tests' factories)."""
 from __future__ import annotations
 
 import pytest
-from tests.catalog.conftest import published, sample  # noqa: F401 — fixtures reused
+from tests.catalog.conftest import published, sample
 
 from longshu.actor import SYSTEM
 
 
 @pytest.fixture
-def catalog(db, orgs):  # noqa: F811
+def catalog(db, orgs):
     """Entries by key: ``open`` and ``conditional`` are visible; the others are not."""
     from longshu.catalog import lifecycle, service
 

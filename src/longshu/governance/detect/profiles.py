@@ -105,9 +105,7 @@ PROFILES: dict[str, Profile] = {
     "taiwan_permit": Profile("pattern", 0.5, shape_only=taiwan_permit_shape_only, lengths=(8, 9)),
     "plate": Profile("pattern", 0.85, lengths=(7, 16), needs=("non-ascii",)),
     # under 姓名/联系人/xm, names that are also words (高峰, 高兴) count too
-    "person_name": Profile(
-        "lexicon", 0.6, by_name=names_under_a_name_column, needs=("non-ascii",)
-    ),
+    "person_name": Profile("lexicon", 0.6, by_name=names_under_a_name_column, needs=("non-ascii",)),
 }
 
 # One value is one of these at most: a value valid as an ID is an ID (then a credit code, then
