@@ -1,0 +1,403 @@
+"""The verification index (核验索引): keyed hashes of one table version, answering "does this
+record match?" with ``match`` / ``no_match`` / ``not_found`` and nothing else.
+
+Built once per table version through ``lake.access`` under a platform grant; served from a
+file that holds no raw value, only two sorted arrays of 64-bit truncated HMAC-SM3 digests
+under a per-index key from the keystore:
+
+- ``keys[i]``  = first 8 bytes of HMAC-SM3(K, key)
+- ``pairs[i]`` = first 8 bytes of HMAC-SM3(K, key ‖ 0x1F ‖ name)
+
+(16 bytes a record), sorted by (key digest, pair digest). A check hashes the normalised
+query the same way and binary-searches (``np.searchsorted``, vectorised for batches).
+K = HMAC-SM3(data key of ``verify.<index id>``, "longshu-verify" ‖ 0 ‖ index id): a leaked
+index file cannot be tested against guesses without the keystore.
+
+Duplicates: a key held by several rows with different names keeps every (key, name) digest;
+a check matches if any of them matches. Identical rows are stored once. With 64-bit
+truncation over n = 25 million keys the chance that two different keys share a digest is
+about n² / 2⁶⁵ ≈ 1.7·10⁻⁵ per index; such a pair is treated as a duplicate key (both names
+kept), so the only possible error is a ``no_match`` read as ``match`` for those two keys, and
+a random wrong name matching a known key needs a 64-bit pair collision (≈ 5·10⁻²⁰ per check).
+
+File ``<settings.var_dir>/verify/<index id>.lsv``: ``LSVIDX1\\n``, a 4-byte little-endian
+header length, the header (UTF-8 JSON), zero padding to a multiple of 64, then ``keys`` and
+``pairs`` as little-endian uint64. The header names the table, version, kind, key id and
+counts, holds ``body_sm3`` (SM3 of the two arrays) and ``mac`` (HMAC-SM3 under K of the
+header without ``mac``). ``VerifyIndex.load`` refuses a file whose SM3 or tag differs, then
+memory-maps the arrays."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import struct
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from longshu import lake
+from longshu.actor import Actor
+from longshu.config import get_settings
+from longshu.lake import tables
+from longshu.lake.policy import Grant, TableGrant
+from longshu.security.crypto.envelope import data_key
+from longshu.security.crypto.hashing import SM3, equal, hmac_sm3
+from longshu.security.crypto.keystore import KeyStore
+from longshu.sharing.verify_errors import (
+    BatchMismatch,
+    IndexBuildFailed,
+    IndexNotFound,
+    IndexTampered,
+    MalformedAttribute,
+    MalformedBatch,
+)
+from longshu.sharing.verify_keys import (
+    MAX_NAME,
+    check_kind,
+    checked_name,
+    clean_key,
+    key_problems,
+    normalise_key,
+    normalise_name,
+)
+
+Answer = Literal["match", "no_match", "not_found"]
+MAGIC = b"LSVIDX1\n"
+ALIGN = 64
+FORMAT = 1
+SEPARATOR = b"\x1f"
+CONSUMER = "platform:sharing"
+CHUNK_ROWS = 2_000_000
+_BLOCK = 1 << 24
+
+
+class IndexKey:
+    """HMAC-SM3 under the index key, with the padded key absorbed once: each message then
+    costs the compressions of its own bytes plus one for the outer hash (RFC 2104)."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > 64:
+            key = SM3.digest(key)
+        padded = key.ljust(64, b"\0")
+        self._key = key
+        self._inner = SM3.new(bytes(b ^ 0x36 for b in padded))
+        self._outer = SM3.new(bytes(b ^ 0x5C for b in padded))
+
+    def mac(self, data: bytes) -> bytes:
+        """HMAC-SM3(key, data), 32 bytes (equal to ``hashing.hmac_sm3``)."""
+        inner = self._inner.copy()
+        inner.update(data)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+    def digests(self, keys: Sequence[str], names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Truncated key and (key, name) digests of normalised values, as uint64 arrays."""
+        new_inner, new_outer = self._inner.copy, self._outer.copy
+        key_out, pair_out = bytearray(), bytearray()
+        for key, name in zip(keys, names, strict=True):
+            inner = new_inner()
+            inner.update(key.encode())
+            outer = new_outer()
+            outer.update(inner.digest())
+            key_out += outer.digest()[:8]
+            # the (key, name) message continues the key's inner hash
+            inner.update(SEPARATOR + name.encode())
+            outer = new_outer()
+            outer.update(inner.digest())
+            pair_out += outer.digest()[:8]
+        return _words(key_out), _words(pair_out)
+
+
+def _words(raw: bytearray) -> np.ndarray:
+    return np.frombuffer(bytes(raw), dtype=">u8").astype(np.uint64)
+
+
+def index_key(index_id: str, store: KeyStore | None = None) -> tuple[str, str, IndexKey]:
+    """(key dataset, key id, key) of an index: its own data key in the keystore."""
+    dataset = f"verify.{index_id}"
+    dek = data_key(dataset, store)
+    derived = hmac_sm3(dek.key, b"longshu-verify\x00" + index_id.encode())
+    return dataset, dek.key_id, IndexKey(derived)
+
+
+def index_dir() -> Path:
+    return get_settings().var_dir / "verify"
+
+
+class VerifyIndex:
+    """A loaded index: two memory-mapped digest arrays and the key to hash queries with."""
+
+    def __init__(self, path: Path, header: dict[str, Any], key: IndexKey, arrays: Any) -> None:
+        self.path = path
+        self.header = header
+        self.kind: str = header["kind"]
+        self._key = key
+        self._keys, self._pairs = arrays
+
+    # --- loading ---------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: Path | str, store: KeyStore | None = None) -> VerifyIndex:
+        """The index in ``path``; ``IndexTampered`` if its SM3 digest or HMAC tag differs."""
+        path = Path(path)
+        if not path.is_file():
+            raise IndexNotFound(name=path.name)
+        with open(path, "rb") as fh:
+            head = fh.read(len(MAGIC) + 4)
+            if len(head) < len(MAGIC) + 4 or head[: len(MAGIC)] != MAGIC:
+                raise IndexTampered(name=path.name, detail="not an index file")
+            (size,) = struct.unpack("<I", head[len(MAGIC) :])
+            try:
+                header = json.loads(fh.read(size))
+            except ValueError as exc:
+                raise IndexTampered(name=path.name, detail="unreadable header") from exc
+        body_start = _aligned(len(MAGIC) + 4 + size)
+        _, key_id, key = index_key(header["index_id"], store)
+        if header.get("key_id") != key_id:
+            raise IndexTampered(name=path.name, detail="made with another key")
+        tag = bytes.fromhex(header.get("mac", ""))
+        if not equal(key.mac(_canonical(header)), tag):
+            raise IndexTampered(name=path.name, detail="HMAC-SM3 tag mismatch")
+        n = int(header["records"])
+        if path.stat().st_size != body_start + 16 * n:
+            raise IndexTampered(name=path.name, detail="wrong size")
+        body = (
+            np.memmap(path, dtype="<u8", mode="r", offset=body_start, shape=(2 * n,))
+            if n
+            else (np.zeros(0, "<u8"))
+        )
+        if _body_sm3(body) != header["body_sm3"]:
+            raise IndexTampered(name=path.name, detail="SM3 mismatch")
+        return cls(path, header, key, (body[:n], body[n:]))
+
+    # --- checking --------------------------------------------------------------------------
+
+    def check(self, key: str, attribute: str) -> Answer:
+        """核验 one record: ``match``, ``no_match`` (key known, name differs) or ``not_found``.
+        ``MalformedKey`` / ``MalformedAttribute`` for input that cannot be a record."""
+        normal = normalise_key(self.kind, key)
+        name = checked_name(attribute)
+        return self._answer(*self._key.digests([normal], [name]))[0]
+
+    def check_many(self, keys: Sequence[str], attributes: Sequence[str]) -> list[str]:
+        """``check`` for each pair, vectorised. If any item is malformed, ``MalformedBatch``
+        lists every bad position and nothing is checked."""
+        if len(keys) != len(attributes):
+            raise BatchMismatch(keys=len(keys), attributes=len(attributes))
+        cleaned = [clean_key(k) if isinstance(k, str) else "" for k in keys]
+        names = [normalise_name(a) if isinstance(a, str) else "" for a in attributes]
+        problems = dict(key_problems(self.kind, cleaned))
+        for position, name in enumerate(names):
+            if (not name or len(name) > MAX_NAME) and position not in problems:
+                problems[position] = "name"
+        if problems:
+            raise MalformedBatch(sorted(problems.items()))
+        if not cleaned:
+            return []
+        return self._answer(*self._key.digests(cleaned, names))
+
+    def _answer(self, key_digests: np.ndarray, pair_digests: np.ndarray) -> list[str]:
+        keys, pairs = self._keys, self._pairs
+        n = len(keys)
+        if n == 0:
+            return ["not_found"] * len(key_digests)
+        lo = np.searchsorted(keys, key_digests, side="left")
+        at = np.minimum(lo, n - 1)
+        found = (lo < n) & (keys[at] == key_digests)
+        matched = found & (pairs[at] == pair_digests)
+        # a key held with several names: look along its run (rare, so a Python loop)
+        for i in np.flatnonzero(found & ~matched):
+            hi = int(np.searchsorted(keys, key_digests[i], side="right"))
+            if (pairs[lo[i] : hi] == pair_digests[i]).any():
+                matched[i] = True
+        answers = np.where(matched, "match", np.where(found, "no_match", "not_found"))
+        return answers.tolist()
+
+    # --- facts -----------------------------------------------------------------------------
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        """What the index is: table, version, kind, counts, size, build time, digests."""
+        size = self.path.stat().st_size
+        records = int(self.header["records"])
+        fields = (
+            "index_id", "table", "version", "kind", "key_column", "attribute_column", "key_id",
+            "rows_read", "records", "distinct_keys", "duplicate_keys", "skipped_malformed",
+            "build_seconds", "built_at", "body_sm3", "hash",
+        )  # fmt: skip
+        facts = {name: self.header.get(name) for name in fields}
+        facts.update(
+            path=str(self.path),
+            bytes=size,
+            bytes_per_record=round(size / records, 2) if records else None,
+            mac=self.header["mac"],
+        )
+        return facts
+
+
+def _aligned(offset: int) -> int:
+    return -(-offset // ALIGN) * ALIGN
+
+
+def _canonical(header: dict[str, Any]) -> bytes:
+    rest = {k: v for k, v in header.items() if k != "mac"}
+    return json.dumps(rest, sort_keys=True, ensure_ascii=False).encode()
+
+
+def _body_sm3(body: np.ndarray) -> str:
+    state = SM3.new()
+    flat = body.view(np.uint8)
+    for start in range(0, flat.size, _BLOCK):
+        state.update(flat[start : start + _BLOCK].tobytes())
+    return state.digest().hex()
+
+
+# --- building ------------------------------------------------------------------------------
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def build_grant(table: str, version: int, columns: Sequence[str]) -> Grant:
+    """The platform grant an index build reads under: one version, the two columns."""
+    return Grant(
+        id="sharing:verify-index",
+        consumer=CONSUMER,
+        purpose="核验索引构建 (verification index build)",
+        tables=(TableGrant(table=table, versions=(version,), columns=tuple(columns)),),
+        max_rows=100_000_000,
+        timeout_seconds=3600.0,
+    )
+
+
+def _chunk_sql(table: str, key: str, attribute: str, chunks: int, part: int) -> str:
+    k = _quote(key)
+    sql = f"SELECT {k}, {_quote(attribute)} FROM {table} WHERE {k} IS NOT NULL"
+    if chunks > 1:
+        # rows split by their key's last characters, so each read holds ~1/chunks of them
+        spread = (
+            f"unicode(right({k}, 1)) + 7 * unicode(right({k}, 2)) + 49 * unicode(right({k}, 3))"
+        )
+        sql += f" AND abs({spread}) % {chunks} = {part}"
+    return sql
+
+
+def build_index(
+    session: Session,
+    actor: Actor,
+    table: str,
+    *,
+    version: int | None,
+    kind: str,
+    key_column: str,
+    attribute_column: str,
+    chunk_rows: int = CHUNK_ROWS,
+    store: KeyStore | None = None,
+) -> VerifyIndex:
+    """Build, write and load the index of ``table`` at ``version`` (None: the newest ready).
+
+    Reads the two columns through ``lake.access`` under a platform grant, in parts of about
+    ``chunk_rows`` rows (each read is a ``lake.accessed`` event). Rows with a NULL or malformed
+    key are skipped and counted; a NULL name is indexed as empty (it never matches)."""
+    check_kind(kind)
+    started = time.perf_counter()
+    lake_table = tables.get_table(session, table)
+    lake_version = tables.readable_version(session, lake_table, version)
+    index_id = f"{lake_table.name}.{kind}.v{lake_version.number}"
+    key_dataset, key_id, key = index_key(index_id, store)
+    grant = build_grant(lake_table.name, lake_version.number, (key_column, attribute_column))
+    chunks = max(1, -(-int(lake_version.rows or 0) // chunk_rows))
+    key_parts, pair_parts = [], []
+    rows_read = skipped = 0
+    for part in range(chunks):
+        sql = _chunk_sql(lake_table.name, key_column, attribute_column, chunks, part)
+        data = lake.access(session, actor, grant, sql, at={lake_table.name: lake_version.number})
+        rows_read += data.rows
+        raw_keys = data.data.column(0).to_pylist()
+        raw_names = data.data.column(1).to_pylist()
+        del data
+        cleaned = [clean_key(str(k)) for k in raw_keys]
+        bad = {position for position, _ in key_problems(kind, cleaned)}
+        if bad:
+            skipped += len(bad)
+            cleaned = [k for i, k in enumerate(cleaned) if i not in bad]
+            raw_names = [v for i, v in enumerate(raw_names) if i not in bad]
+        names = ["" if v is None else normalise_name(str(v)) for v in raw_names]
+        key_digests, pair_digests = key.digests(cleaned, names)
+        key_parts.append(key_digests)
+        pair_parts.append(pair_digests)
+    keys = np.concatenate(key_parts) if key_parts else np.zeros(0, np.uint64)
+    pairs = np.concatenate(pair_parts) if pair_parts else np.zeros(0, np.uint64)
+    del key_parts, pair_parts
+    order = np.lexsort((pairs, keys))
+    keys, pairs = keys[order], pairs[order]
+    del order
+    if keys.size:
+        keep = np.ones(keys.size, dtype=bool)
+        keep[1:] = (keys[1:] != keys[:-1]) | (pairs[1:] != pairs[:-1])  # identical rows once
+        keys, pairs = keys[keep], pairs[keep]
+    distinct = int(np.count_nonzero(keys[1:] != keys[:-1]) + 1) if keys.size else 0
+    header = {
+        "format": FORMAT,
+        "index_id": index_id,
+        "table": lake_table.name,
+        "table_id": lake_table.id,
+        "version": lake_version.number,
+        "kind": kind,
+        "key_column": key_column,
+        "attribute_column": attribute_column,
+        "key_dataset": key_dataset,
+        "key_id": key_id,
+        "hash": "hmac-sm3, first 64 bits",
+        "rows_read": rows_read,
+        "records": int(keys.size),
+        "distinct_keys": distinct,
+        "duplicate_keys": int(keys.size) - distinct,
+        "skipped_malformed": skipped,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    body = np.concatenate([keys, pairs]).astype("<u8")
+    header["body_sm3"] = _body_sm3(body)
+    header["build_seconds"] = round(time.perf_counter() - started, 3)
+    header["mac"] = key.mac(_canonical(header)).hex()
+    path = index_dir() / f"{index_id}.lsv"
+    _write(path, header, body)
+    return VerifyIndex.load(path, store)
+
+
+def _write(path: Path, header: dict[str, Any], body: np.ndarray) -> None:
+    """Write beside ``path`` and rename, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = json.dumps(header, sort_keys=True, ensure_ascii=False).encode()
+    start = len(MAGIC) + 4 + len(raw)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(MAGIC + struct.pack("<I", len(raw)) + raw)
+            fh.write(b"\0" * (_aligned(start) - start))
+            body.tofile(fh)
+        tmp.replace(path)
+    except OSError as exc:
+        raise IndexBuildFailed(table=header["table"], detail=str(exc)) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+__all__ = [
+    "Answer",
+    "IndexKey",
+    "MalformedAttribute",
+    "VerifyIndex",
+    "build_grant",
+    "build_index",
+    "index_key",
+    "normalise_key",
+    "normalise_name",
+]
