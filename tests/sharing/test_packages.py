@@ -24,6 +24,7 @@ from longshu.security.crypto.keystore import KeyStore
 from longshu.security.crypto.signing import SigningKey
 from longshu.sharing import package_crypto as pcrypto
 from longshu.sharing.package_errors import (
+    ColumnNotCsv,
     DestructionRecordForged,
     ManifestTampered,
     PackageDataTampered,
@@ -270,7 +271,7 @@ def test_many_batches_and_segments_round_trip(residents, build, recipient, monke
 def test_refused_query_builds_nothing(residents, build, tmp_path, emitted):
     with pytest.raises(ColumnNotGranted):
         build("parquet", sql="SELECT sr FROM residents")
-    assert not (tmp_path / "out" / "pkg-1" / "manifest.json").exists()
+    assert not (tmp_path / "out" / "pkg-1").exists()  # nothing half-made left behind
     assert emitted("sharing.package_built") == [] and len(emitted("lake.access_refused")) == 1
 
 
@@ -303,7 +304,7 @@ def test_receipt_and_destruction_records_verify(residents, build, department_key
     )
     assert record == received and verify_record(record, facts.manifest, department_key.public)
     assert record.manifest_sm3 == facts.manifest_sm3 and "接收" in record.statement
-    later = received.signed_at + dt.timedelta(days=30)
+    later = received.signed_at + dt.timedelta(minutes=1)
     message = record_message(facts.manifest, "destroyed", later, "已删除全部副本")
     destroyed = destruction_record(
         facts.manifest,
@@ -332,6 +333,10 @@ def test_forged_records_are_refused(residents, build, department_key):
         early = now - dt.timedelta(days=2)
         sig = department_key.sign(record_message(facts.manifest, "received", early))
         delivery_receipt(facts.manifest, department_key.public, sig, early)
+    with pytest.raises(DestructionRecordForged):  # dated in the future
+        ahead = now + dt.timedelta(days=1)
+        sig = department_key.sign(record_message(facts.manifest, "destroyed", ahead))
+        destruction_record(facts.manifest, department_key.public, sig, ahead)
     record = delivery_receipt(facts.manifest, department_key.public, genuine, now)
     other = build("parquet", package_id="pkg-2")
     assert not verify_record(record, other.manifest, department_key.public)
@@ -386,3 +391,10 @@ def test_errors_are_translated():
     ):
         chinese = i18n.translate(error.message, "zh_CN", package_id="p")
         assert chinese != error.render() and "数据包 p" in chinese
+
+
+def test_columns_csv_cannot_carry_are_refused(residents, build, tmp_path):
+    with pytest.raises(ColumnNotCsv) as caught:
+        build("csv", sql="SELECT id, CAST(xzqh AS BLOB) AS raw FROM residents")
+    assert caught.value.params["column"] == "raw"
+    assert not (tmp_path / "out" / "pkg-1").exists()

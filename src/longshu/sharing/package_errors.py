@@ -24,6 +24,14 @@ class PackageFormatUnknown(PackageError):
     message = "Package format {format} is not supported; use parquet or csv."
 
 
+class ColumnNotCsv(PackageError):
+    key = "sharing.package_column_not_csv"
+    message = (
+        "Column {column} holds {type} values, which a CSV file cannot carry; "
+        "choose the Parquet format or leave the column out."
+    )
+
+
 class PackageExists(Conflict):
     key = "sharing.package_exists"
     message = "An exchange package named {package_id} already exists in this folder."

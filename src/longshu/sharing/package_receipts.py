@@ -23,6 +23,7 @@ from longshu.sharing.packages import manifest_digest
 
 RecordKind = Literal["received", "destroyed"]
 KINDS: tuple[str, ...] = ("received", "destroyed")
+CLOCK_SKEW = dt.timedelta(minutes=5)  # how far ahead of our clock a signing time may be
 
 # The statements a department signs unless it gives its own words.
 STATEMENTS: dict[str, str] = {
@@ -198,7 +199,8 @@ def _accept(
     statement: str | None,
 ) -> PackageRecord:
     text = STATEMENTS[kind] if statement is None else statement
-    if signed_at.tzinfo is None:
+    # A record dated ahead of now could pre-date a destruction that has not happened yet.
+    if signed_at.tzinfo is None or signed_at > dt.datetime.now(dt.UTC) + CLOCK_SKEW:
         raise _forged(kind, str(manifest.get("package_id", "?")))
     record = _record(manifest, kind, consumer_key, signature, signed_at, text)
     if not verify_record(record, manifest, consumer_key):
@@ -233,5 +235,6 @@ def destruction_record(
     statement: str | None = None,
 ) -> PackageRecord:
     """销毁确认: as ``delivery_receipt``, for the statement that the package and every copy
-    was destroyed."""
+    was destroyed; ``DestructionRecordForged`` if the signature is not the consumer's over
+    ``record_message(manifest, "destroyed", signed_at, statement)``."""
     return _accept("destroyed", manifest, consumer_key, signature, signed_at, statement)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,7 @@ from longshu.security.crypto.signing import SM2_SM3, PublicKey, key_id_for
 from longshu.security.ledger.settings import ledger_settings
 from longshu.sharing import package_crypto as pcrypto
 from longshu.sharing.package_errors import (
+    ColumnNotCsv,
     ManifestTampered,
     PackageDataTampered,
     PackageExists,
@@ -125,55 +127,66 @@ def build_package(
     except FileExistsError:
         raise PackageExists(package_id=package_id) from None
 
-    result = lake.access(session, actor, grant, sql, at=at)
-    data_path = folder / f"data.{fmt}.lse"
-    header = aead.StreamHeader.new(recipient_key_id, f"{MANIFEST_KIND}:{package_id}", SEGMENT_BYTES)
-    with data_path.open("xb") as dst:
-        writer = pcrypto.EncryptingWriter(data_key, header, dst)
-        _write_table(result.data, fmt, writer)
-        writer.close()
+    try:
+        result = lake.access(session, actor, grant, sql, at=at)
+        data_path = folder / f"data.{fmt}.lse"
+        header = aead.StreamHeader.new(
+            recipient_key_id, f"{MANIFEST_KIND}:{package_id}", SEGMENT_BYTES
+        )
+        with data_path.open("xb") as dst:
+            writer = pcrypto.EncryptingWriter(data_key, header, dst)
+            _write_table(result.data, fmt, writer)
+            writer.close()
 
-    body = {
-        "kind": MANIFEST_KIND,
-        "manifest_version": MANIFEST_VERSION,
-        "package_id": package_id,
-        "grant_id": grant.id,
-        "consumer": grant.consumer,
-        "purpose": grant.purpose,
-        "created_at": utcnow().isoformat(timespec="seconds"),
-        "tables": [{"table": name, "version": v} for name, v in sorted(result.versions.items())],
-        "columns": result.columns,
-        "masked": result.masked,
-        "schema": [{"name": f.name, "type": str(f.type)} for f in result.data.schema],
-        "rows": result.rows,
-        "row_limit": grant.max_rows,
-        "engine": result.engine,
-        "format": fmt,
-        "data_file": data_path.name,
-        "csv": {"encoding": "utf-8-sig", "formula_cells": "apostrophe"} if fmt == "csv" else None,
-        "hash_algorithm": "sm3",
-        "plaintext": {"bytes": writer.plain_bytes, "sm3": writer.plain_sm3.digest().hex()},
-        "ciphertext": {"bytes": writer.cipher_bytes, "sm3": writer.cipher_sm3.digest().hex()},
-        "encryption": {
-            "algorithm": aead.SM4_GCM,
-            "layout": "longshu-stream-LSE1",
-            "segment_bytes": header.segment_size,
-            "key_wrap": pcrypto.KEY_WRAP,
-            "wrapped_key": wrapped.hex(),
-            "recipient_key_id": recipient_key_id,
-        },
-    }
-    # The platform signs as the ledger signs its checkpoints: the key store's current key.
-    signing_key = (keys or KeyStore()).signing_key(ledger_settings().sign_alg)
-    manifest = body | {
-        "signature": {
-            "algorithm": signing_key.algorithm,
-            "key_id": signing_key.key_id,
-            "value": signing_key.sign(pcrypto.canonical(body)).hex(),
+        body = {
+            "kind": MANIFEST_KIND,
+            "manifest_version": MANIFEST_VERSION,
+            "package_id": package_id,
+            "grant_id": grant.id,
+            "consumer": grant.consumer,
+            "purpose": grant.purpose,
+            "created_at": utcnow().isoformat(timespec="seconds"),
+            "tables": [
+                {"table": name, "version": v} for name, v in sorted(result.versions.items())
+            ],
+            "columns": result.columns,
+            "masked": result.masked,
+            "schema": [{"name": f.name, "type": str(f.type)} for f in result.data.schema],
+            "rows": result.rows,
+            "row_limit": grant.max_rows,
+            "engine": result.engine,
+            "format": fmt,
+            "data_file": data_path.name,
+            "csv": {"encoding": "utf-8-sig", "formula_cells": "apostrophe"}
+            if fmt == "csv"
+            else None,
+            "hash_algorithm": "sm3",
+            "plaintext": {"bytes": writer.plain_bytes, "sm3": writer.plain_sm3.digest().hex()},
+            "ciphertext": {"bytes": writer.cipher_bytes, "sm3": writer.cipher_sm3.digest().hex()},
+            "encryption": {
+                "algorithm": aead.SM4_GCM,
+                "layout": "longshu-stream-LSE1",
+                "segment_bytes": header.segment_size,
+                "key_wrap": pcrypto.KEY_WRAP,
+                "wrapped_key": wrapped.hex(),
+                "recipient_key_id": recipient_key_id,
+            },
         }
-    }
-    with (folder / MANIFEST).open("x", encoding="utf-8") as fh:
-        json.dump(manifest, fh, ensure_ascii=False, indent=2, sort_keys=True)
+        # The platform signs as the ledger signs its checkpoints: the key store's current key.
+        signing_key = (keys or KeyStore()).signing_key(ledger_settings().sign_alg)
+        manifest = body | {
+            "signature": {
+                "algorithm": signing_key.algorithm,
+                "key_id": signing_key.key_id,
+                "value": signing_key.sign(pcrypto.canonical(body)).hex(),
+            }
+        }
+        with (folder / MANIFEST).open("x", encoding="utf-8") as fh:
+            json.dump(manifest, fh, ensure_ascii=False, indent=2, sort_keys=True)
+    except BaseException:
+        # Nothing half-made stays behind: the id can be used again once the cause is fixed.
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     digest = manifest_digest(manifest)
     events.emit(
         session,
@@ -208,14 +221,22 @@ def _write_table(table: pa.Table, fmt: str, sink: pcrypto.EncryptingWriter) -> N
             for batch in batches:
                 writer.write_batch(batch)
         return
-    sink.write(BOM)  # Excel and WPS read UTF-8 CSV as such only with a BOM
     schema = _csv_schema(table.schema)
+    sink.write(BOM)  # Excel and WPS read UTF-8 CSV as such only with a BOM
     with pcsv.CSVWriter(out, schema) as writer:
         for batch in batches:
             writer.write_batch(neutralise_batch(batch, schema))
 
 
 def _csv_schema(schema: pa.Schema) -> pa.Schema:
+    """The schema the CSV is written with; ``ColumnNotCsv`` for a column CSV cannot carry
+    (nested values, and bytes, which would be written raw and break the UTF-8 file)."""
+    for f in schema:
+        kind = f.type.value_type if pa.types.is_dictionary(f.type) else f.type
+        if pa.types.is_nested(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+            raise ColumnNotCsv(column=f.name, type=str(f.type))
+        if pa.types.is_fixed_size_binary(kind):
+            raise ColumnNotCsv(column=f.name, type=str(f.type))
     # Dictionary-encoded text is written as plain text so it can be neutralised like any other.
     return pa.schema(
         [f.with_type(pa.string()) if pa.types.is_dictionary(f.type) else f for f in schema]
