@@ -14,11 +14,12 @@ class MalformedKey(InvalidInput):
 
     key = "sharing.verify.malformed_key"
     status = 422
-    message = "The key to verify is not valid: {detail}"
+    message = "The key to verify is not valid."
 
-    def __init__(self, reason: str, detail: str, **params: Any) -> None:
+    def __init__(self, reason: str, sentence: str | None = None, **params: Any) -> None:
+        # ``sentence`` is one of the ``*_MESSAGES`` reasons (translated like a template)
         self.reason = reason
-        super().__init__(detail=detail, **params)
+        super().__init__(sentence, **params)
 
 
 class MalformedAttribute(InvalidInput):

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from longshu import lake
@@ -60,10 +61,11 @@ from longshu.sharing.verify_keys import (
     MAX_NAME,
     check_kind,
     checked_name,
-    clean_key,
+    clean_keys,
     key_problems,
     normalise_key,
     normalise_name,
+    normalise_names,
 )
 
 Answer = Literal["match", "no_match", "not_found"]
@@ -99,23 +101,26 @@ class IndexKey:
     def digests(self, keys: Sequence[str], names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Truncated key and (key, name) digests of normalised values, as uint64 arrays."""
         new_inner, new_outer = self._inner.copy, self._outer.copy
-        key_out, pair_out = bytearray(), bytearray()
+        out: list[bytes] = []
+        keep = out.append
         for key, name in zip(keys, names, strict=True):
             inner = new_inner()
             inner.update(key.encode())
             outer = new_outer()
             outer.update(inner.digest())
-            key_out += outer.digest()[:8]
+            keep(outer.digest())
             # the (key, name) message continues the key's inner hash
             inner.update(SEPARATOR + name.encode())
             outer = new_outer()
             outer.update(inner.digest())
-            pair_out += outer.digest()[:8]
-        return _words(key_out), _words(pair_out)
+            keep(outer.digest())
+        both = np.frombuffer(b"".join(out), dtype=np.uint8).reshape(-1, 64)
+        return _words(both[:, :8]), _words(both[:, 32:40])
 
 
-def _words(raw: bytearray) -> np.ndarray:
-    return np.frombuffer(bytes(raw), dtype=">u8").astype(np.uint64)
+def _words(columns: np.ndarray) -> np.ndarray:
+    """The first 8 bytes of each digest as a big-endian unsigned integer."""
+    return np.ascontiguousarray(columns).view(">u8").ravel().astype(np.uint64)
 
 
 def index_key(index_id: str, store: KeyStore | None = None) -> tuple[str, str, IndexKey]:
@@ -190,8 +195,8 @@ class VerifyIndex:
         lists every bad position and nothing is checked."""
         if len(keys) != len(attributes):
             raise BatchMismatch(keys=len(keys), attributes=len(attributes))
-        cleaned = [clean_key(k) if isinstance(k, str) else "" for k in keys]
-        names = [normalise_name(a) if isinstance(a, str) else "" for a in attributes]
+        cleaned = clean_keys(keys)
+        names = normalise_names(attributes)
         problems = dict(key_problems(self.kind, cleaned))
         for position, name in enumerate(names):
             if (not name or len(name) > MAX_NAME) and position not in problems:
@@ -320,16 +325,16 @@ def build_index(
         sql = _chunk_sql(lake_table.name, key_column, attribute_column, chunks, part)
         data = lake.access(session, actor, grant, sql, at={lake_table.name: lake_version.number})
         rows_read += data.rows
-        raw_keys = data.data.column(0).to_pylist()
-        raw_names = data.data.column(1).to_pylist()
+        raw_keys = data.data.column(0).cast(pa.string()).to_pylist()
+        raw_names = data.data.column(1).cast(pa.string()).to_pylist()
         del data
-        cleaned = [clean_key(str(k)) for k in raw_keys]
+        cleaned = clean_keys(raw_keys)
         bad = {position for position, _ in key_problems(kind, cleaned)}
         if bad:
             skipped += len(bad)
             cleaned = [k for i, k in enumerate(cleaned) if i not in bad]
             raw_names = [v for i, v in enumerate(raw_names) if i not in bad]
-        names = ["" if v is None else normalise_name(str(v)) for v in raw_names]
+        names = normalise_names(raw_names)
         key_digests, pair_digests = key.digests(cleaned, names)
         key_parts.append(key_digests)
         pair_parts.append(pair_digests)

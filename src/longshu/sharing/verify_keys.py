@@ -52,9 +52,10 @@ KINDS = {
 }
 
 LICENCE_MESSAGES = {
-    "length": f"A licence number has 1 to {MAX_LICENCE} characters.",
+    "length": "A licence number has 1 to 64 characters.",
     "charset": "A licence number holds printable characters only.",
 }
+KEY_MESSAGES = {"not_text": "The key to verify is not text."}
 
 
 def check_kind(kind: str) -> CheckKind:
@@ -73,6 +74,26 @@ def clean_key(value: str) -> str:
 def normalise_name(value: str) -> str:
     """A name without whitespace, half-width, with one kind of separator dot."""
     return "".join(value.translate(_NAME_TABLE).split())
+
+
+def clean_keys(values: Sequence[object]) -> list[str]:
+    """``clean_key`` of each value ("" for a non-text one), with a fast path for keys that are
+    already ASCII letters and digits (most of them)."""
+    return [
+        (v.upper() if v.isascii() and v.isalnum() else clean_key(v)) if isinstance(v, str) else ""
+        for v in values
+    ]
+
+
+def normalise_names(values: Sequence[object]) -> list[str]:
+    """``normalise_name`` of each value ("" for a non-text one). Letters only, none of them
+    full-width (U+FF01 up), means nothing to change: most Chinese names."""
+    return [
+        (v if v.isalpha() and max(v) < "\uff01" else normalise_name(v))
+        if isinstance(v, str)
+        else ""
+        for v in values
+    ]
 
 
 def key_problem(kind: str, key: str) -> tuple[str, str] | None:
@@ -94,7 +115,7 @@ def key_problem(kind: str, key: str) -> tuple[str, str] | None:
 def normalise_key(kind: str, value: str) -> str:
     """The normalised key, or ``MalformedKey`` saying what is wrong with it."""
     if not isinstance(value, str):
-        raise MalformedKey("charset", "the key is not text")
+        raise MalformedKey("not_text", KEY_MESSAGES["not_text"])
     key = clean_key(value)
     problem = key_problem(kind, key)
     if problem:
@@ -144,19 +165,29 @@ def resident_id_problems(
     last = codes[:, 17]
     last_ok = ((last >= 48) & (last <= 57)) | (last == ord("X"))
     reasons[(reasons == "") & ~(body_digits & last_ok)] = "charset"
-    todo = reasons == ""
-    regions = np.char.ljust(text, 6).astype("<U6")
-    for region in np.unique(regions[todo]):
-        ok = region[:2] in ids.RESIDENCE_PERMIT_PREFIXES or bool(ids.check_region_code(region))
+    # regions and birth dates as integers, each distinct one checked once by ``ids``
+    todo = np.flatnonzero(reasons == "")
+    digits = codes[todo, :14].astype(np.int64) - 48
+    regions = digits[:, :6] @ (10 ** np.arange(5, -1, -1, dtype=np.int64))
+    for region in np.unique(regions):
+        code = f"{region:06d}"
+        ok = code[:2] in ids.RESIDENCE_PERMIT_PREFIXES or bool(ids.check_region_code(code))
         if not ok:
-            reasons[todo & (regions == region)] = "region"
-    todo = reasons == ""
-    births = text.view("<U1").reshape(n, 18)[:, 6:14].copy().view("<U8").ravel()
-    today = today or dt.date.today()
-    for birth in np.unique(births[todo]):
-        day = ids.resident_id_birth_date("000000" + str(birth) + "0000")
-        if day is None or day < ids.EARLIEST_BIRTH or day > today:
-            reasons[todo & (births == birth)] = "birth_date"
+            reasons[todo[regions == region]] = "region"
+    # a real date between ids.EARLIEST_BIRTH and today (what ids.resident_id_birth_date and
+    # check_resident_id ask), computed on the whole batch at once
+    year = digits[:, 6:10] @ np.array([1000, 100, 10, 1])
+    month = digits[:, 10] * 10 + digits[:, 11]
+    day = digits[:, 12] * 10 + digits[:, 13]
+    month_ok = (month >= 1) & (month <= 12)
+    first = ((year - 1970) * 12 + np.where(month_ok, month, 1) - 1).astype("datetime64[M]")
+    length = (first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")
+    date = first.astype("datetime64[D]") + (day - 1).astype("timedelta64[D]")
+    today = np.datetime64(today or dt.date.today(), "D")
+    real = month_ok & (day >= 1) & (day <= length.astype(np.int64))
+    real &= (date >= np.datetime64(ids.EARLIEST_BIRTH, "D")) & (date <= today)
+    spot = todo[~real]
+    reasons[spot[reasons[spot] == ""]] = "birth_date"
     todo = np.flatnonzero(reasons == "")
     if todo.size:
         expected = ids.resident_id_check_chars(codes[todo, :17].astype(np.int64) - 48)
