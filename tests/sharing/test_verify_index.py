@@ -16,6 +16,7 @@ from longshu.lake import tables
 from longshu.security.crypto.hashing import hmac_sm3
 from longshu.sharing.verify_errors import (
     BatchMismatch,
+    IndexNotFound,
     IndexTampered,
     MalformedAttribute,
     MalformedBatch,
@@ -252,3 +253,39 @@ def test_check_many_equals_check_one_by_one(residents, session, admin):
         assert index.check_many(keys, attrs) == [index.check(k, a) for k, a in picks]
 
     agree()
+
+
+def test_enterprise_and_licence_kinds(lake_env, session, admin):
+    rng = random.Random(3)
+    codes = [ids.random_credit_code(rng) for _ in range(5)]
+    firms = ["兰州（新区）科技有限公司", "甘肃陇原商贸有限公司", "天水麦积农业合作社", "A", "B"]
+    licences = ["YZ62010000000001", "jy62010200000002", "YS 620103 00000003", "X", "Y"]
+    tables.create_table(session, admin, "firms", resource_id=102, owner_org_id=7)
+    tables.write_version(
+        session, admin, "firms",
+        pa.table({"tyshxydm": codes, "dwmc": firms, "zzbh": licences}), source="test",
+    )  # fmt: skip
+    session.commit()
+    enterprise = build_index(
+        session, admin, "firms", version=None, kind="enterprise", key_column="tyshxydm",
+        attribute_column="dwmc",
+    )  # fmt: skip
+    assert enterprise.check(codes[0].lower(), "兰州(新区)科技有限公司") == "match"
+    assert enterprise.check(codes[0], firms[1]) == "no_match"
+    with pytest.raises(MalformedKey) as caught:
+        enterprise.check(codes[0][:17] + ("0" if codes[0][17] != "0" else "1"), firms[0])
+    assert caught.value.reason == "checksum"
+    licence = build_index(
+        session, admin, "firms", version=None, kind="licence", key_column="zzbh",
+        attribute_column="dwmc",
+    )  # fmt: skip
+    assert licence.check("JY62010200000002", firms[1]) == "match"
+    assert licence.check("ys62010300000003", "天水 麦积农业合作社") == "match"
+    assert licence.check("YZ62010000000009", firms[0]) == "not_found"
+    with pytest.raises(MalformedKey):
+        licence.check("Y" * 65, firms[0])
+
+
+def test_a_missing_index_file_is_not_found(lake_env, tmp_path):
+    with pytest.raises(IndexNotFound):
+        VerifyIndex.load(tmp_path / "nothing.lsv")
