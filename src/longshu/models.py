@@ -13,6 +13,7 @@ MODEL_MODULES = [
     "longshu.lake.models",
     "longshu.ingest.models",
     "longshu.governance.models",
+    "longshu.sharing.models",
 ]
 
 

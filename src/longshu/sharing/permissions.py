@@ -1,0 +1,31 @@
+"""Who may do what in sharing. A using department asks; the providing department's reviewer
+decides, then the data bureau where the grade needs it; grants are seen by both sides."""
+
+from __future__ import annotations
+
+from longshu.security import access
+from longshu.security.access.roles import STAFF_ROLES
+
+BUREAU = {"platform_admin", "bureau_reviewer"}
+REQUESTERS = {"data_consumer", "dept_data_admin", "dept_reviewer", "chief_data_officer"}
+
+access.permission("sharing.request", REQUESTERS, "申请共享数据", "Request shared data")
+access.permission(
+    "sharing.review",
+    {"dept_reviewer", *BUREAU},
+    "审核共享申请",
+    "Review share requests",
+    own_org=True,
+    any_org_roles=BUREAU,
+)
+access.permission(
+    "sharing.revoke",
+    {"dept_reviewer", *BUREAU},
+    "撤销共享授权",
+    "Revoke a share grant",
+    own_org=True,
+    any_org_roles=BUREAU,
+)
+access.permission(
+    "sharing.read", STAFF_ROLES, "查看共享申请与授权", "See share requests and grants"
+)
