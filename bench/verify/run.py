@@ -134,6 +134,7 @@ def main() -> None:
         }
         print("hmac", report["hmac_sm3_per_second"], flush=True)
 
+        rss_before_build = rss_mb()
         cpu0 = time.process_time()
         t = time.perf_counter()
         with database.session() as session:
@@ -154,7 +155,9 @@ def main() -> None:
             "bytes_per_record": facts["bytes_per_record"],
             "target_bytes_per_record": 24,
             "load_with_sm3_check_seconds": round(load_seconds, 2),
-            "peak_rss_mb_so_far": rss_mb(),
+            "peak_rss_mb_before_build": rss_before_build,
+            "peak_rss_mb_after_build": rss_mb(),
+            "lake_reads": -(-ROWS // 2_000_000),
         }
         print("build", report["build"], flush=True)
 

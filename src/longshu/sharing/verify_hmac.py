@@ -17,6 +17,7 @@ from longshu.security.crypto.hashing import SM3, hmac_sm3
 from longshu.security.crypto.keystore import KeyStore
 
 SEPARATOR = b"\x1f"
+_SEP = SEPARATOR.decode()
 
 
 class IndexKey:
@@ -51,7 +52,7 @@ class IndexKey:
             outer.update(inner.digest())
             keep(outer.digest())
             # the (key, name) message continues the key's inner hash
-            inner.update(SEPARATOR + name.encode())
+            inner.update((_SEP + name).encode())
             outer = new_outer()
             outer.update(inner.digest())
             keep(outer.digest())
