@@ -289,3 +289,13 @@ def test_enterprise_and_licence_kinds(lake_env, session, admin):
 def test_a_missing_index_file_is_not_found(lake_env, tmp_path):
     with pytest.raises(IndexNotFound):
         VerifyIndex.load(tmp_path / "nothing.lsv")
+
+
+def test_an_index_whose_key_left_the_keystore_is_refused(residents, session, admin):
+    from longshu.security.crypto.keystore import KeyStore
+
+    index = _build(session, admin)
+    KeyStore().data_key_path(f"verify.{index.facts['index_id']}").unlink()
+    with pytest.raises(IndexTampered) as caught:
+        VerifyIndex.load(index.path)
+    assert "keystore" in caught.value.render()

@@ -65,9 +65,15 @@ def _words(columns: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(columns).view(">u8").ravel().astype(np.uint64)
 
 
-def index_key(index_id: str, store: KeyStore | None = None) -> tuple[str, str, IndexKey]:
-    """(key dataset, key id, key) of an index: its own data key in the keystore."""
+def index_key(
+    index_id: str, store: KeyStore | None = None, *, create: bool = True
+) -> tuple[str, str, IndexKey] | None:
+    """(key dataset, key id, key) of an index: its own data key in the keystore, made on
+    first use if ``create``, else None when the keystore does not hold it."""
     dataset = f"verify.{index_id}"
+    store = store or KeyStore()
+    if not create and not store.data_key_path(dataset).exists():
+        return None
     dek = data_key(dataset, store)
     derived = hmac_sm3(dek.key, b"longshu-verify\x00" + index_id.encode())
     return dataset, dek.key_id, IndexKey(derived)

@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from longshu import lake
 from longshu.actor import Actor
 from longshu.config import get_settings
+from longshu.errors import LongshuError
 from longshu.lake import tables
 from longshu.lake.policy import Grant, TableGrant
 from longshu.security.crypto.hashing import SM3, equal
@@ -106,13 +107,18 @@ class VerifyIndex:
             (size,) = struct.unpack("<I", head[len(MAGIC) :])
             try:
                 header = json.loads(fh.read(size))
-            except ValueError as exc:
+                index_id, key_id, mac = header["index_id"], header["key_id"], header["mac"]
+                tag = bytes.fromhex(mac)
+            except (ValueError, KeyError, TypeError) as exc:
                 raise IndexTampered(name=path.name, detail="unreadable header") from exc
         body_start = _aligned(len(MAGIC) + 4 + size)
-        _, key_id, key = index_key(header["index_id"], store)
-        if header.get("key_id") != key_id:
-            raise IndexTampered(name=path.name, detail="made with another key")
-        tag = bytes.fromhex(header.get("mac", ""))
+        try:
+            found = index_key(str(index_id), store, create=False)
+        except LongshuError as exc:  # a name the keystore refuses
+            raise IndexTampered(name=path.name, detail="unknown key") from exc
+        if found is None or found[1] != key_id:
+            raise IndexTampered(name=path.name, detail="its key is not in the keystore")
+        key = found[2]
         if not equal(key.mac(_canonical(header)), tag):
             raise IndexTampered(name=path.name, detail="HMAC-SM3 tag mismatch")
         n = int(header["records"])
@@ -262,7 +268,9 @@ def build_index(
     lake_table = tables.get_table(session, table)
     lake_version = tables.readable_version(session, lake_table, version)
     index_id = f"{lake_table.name}.{kind}.v{lake_version.number}"
-    key_dataset, key_id, key = index_key(index_id, store)
+    made = index_key(index_id, store)
+    assert made is not None  # create=True always gives a key
+    key_dataset, key_id, key = made
     grant = build_grant(lake_table.name, lake_version.number, (key_column, attribute_column))
     chunks = max(1, -(-int(lake_version.rows or 0) // chunk_rows))
     key_parts, pair_parts = [], []
