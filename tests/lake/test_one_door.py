@@ -37,7 +37,10 @@ ALLOWED = {
 }
 # Modules outside the lake allowed to import a data module (for source files, never the lake).
 DATA_MODULE_USERS: dict[str, set[str]] = {
-    "pyarrow": {"demo/files.py"},  # writes the demo's source Parquet files (input, not lake)
+    # demo/files.py writes the demo's source Parquet files (input, not lake);
+    # sharing/packages.py writes a batch package from lake.access's result (output, not lake)
+    # and reads a decrypted package back on the consumer's side
+    "pyarrow": {"demo/files.py", "sharing/packages.py"},
 }
 
 
