@@ -76,6 +76,7 @@ FORMAT = 1
 CONSUMER = "platform:sharing"
 CHUNK_ROWS = 2_000_000
 _BLOCK = 1 << 24
+BUCKET_BITS = 24
 
 
 def index_dir() -> Path:
@@ -91,6 +92,7 @@ class VerifyIndex:
         self.kind: str = header["kind"]
         self._key = key
         self._keys, self._pairs = arrays
+        self._shift, self._starts = _buckets(self._keys)
 
     # --- loading ---------------------------------------------------------------------------
 
@@ -164,15 +166,21 @@ class VerifyIndex:
         n = len(keys)
         if n == 0:
             return ["not_found"] * len(key_digests)
-        lo = np.searchsorted(keys, key_digests, side="left")
-        at = np.minimum(lo, n - 1)
-        found = (lo < n) & (keys[at] == key_digests)
-        matched = found & (pairs[at] == pair_digests)
-        # a key held with several names: look along its run (rare, so a Python loop)
-        for i in np.flatnonzero(found & ~matched):
-            hi = int(np.searchsorted(keys, key_digests[i], side="right"))
-            if (pairs[lo[i] : hi] == pair_digests[i]).any():
-                matched[i] = True
+        # the bucket of the top bits gives the run of candidates (1.5 on average): a few
+        # memory reads a check instead of a binary search's ~25 (cache misses at 25M rows)
+        bucket = (key_digests >> self._shift).astype(np.intp)
+        lo = self._starts[bucket].astype(np.intp)
+        size = self._starts[bucket + 1].astype(np.intp) - lo
+        found = np.zeros(len(key_digests), dtype=bool)
+        matched = np.zeros(len(key_digests), dtype=bool)
+        for step in range(int(size.max())):
+            live = np.flatnonzero(size > step)
+            at = lo[live] + step
+            same = keys[at] == key_digests[live]
+            hit = live[same]
+            found[hit] = True
+            # a key held with several names has several entries: any of them may match
+            matched[hit] |= pairs[at[same]] == pair_digests[hit]
         answers = np.where(matched, "match", np.where(found, "no_match", "not_found"))
         return answers.tolist()
 
@@ -196,6 +204,17 @@ class VerifyIndex:
             mac=self.header["mac"],
         )
         return facts
+
+
+def _buckets(keys: np.ndarray) -> tuple[np.uint64, np.ndarray]:
+    """(shift, starts): entries whose top bits are b are keys[starts[b]:starts[b + 1]].
+    About one bucket per key, at most 2²⁴ (64 MiB of offsets beside 400 MB of digests)."""
+    bits = max(1, min(BUCKET_BITS, len(keys).bit_length()))
+    shift = np.uint64(64 - bits)
+    counts = np.bincount((keys >> shift).astype(np.intp), minlength=1 << bits)
+    starts = np.zeros((1 << bits) + 1, dtype=np.uint32 if len(keys) < 2**32 else np.uint64)
+    np.cumsum(counts, out=starts[1:])
+    return shift, starts
 
 
 def _aligned(offset: int) -> int:
