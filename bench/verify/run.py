@@ -97,7 +97,7 @@ def main() -> None:
         database = Database(os.environ["LONGSHU_DATABASE_URL"])
         load_all().metadata.create_all(database.engine)
         report: dict = {
-            "command": "bench/verify/run.py " + " ".join(sys.argv[1:]),
+            "command": ".venv/bin/python bench/verify/run.py " + " ".join(sys.argv[1:]),
             "rows": ROWS,
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, shared",
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

@@ -8,8 +8,10 @@ under a per-index key from the keystore:
 - ``keys[i]``  = first 8 bytes of HMAC-SM3(K, key)
 - ``pairs[i]`` = first 8 bytes of HMAC-SM3(K, key ‖ 0x1F ‖ name)
 
-(16 bytes a record), sorted by (key digest, pair digest). A check hashes the normalised
-query the same way and binary-searches (``np.searchsorted``, vectorised for batches).
+(16 bytes a record on disk), sorted by (key digest, pair digest). A check hashes the
+normalised query the same way and reads its candidates through bucket offsets on the top 24
+bits of the key digest (made at load, 64 MiB at most: ~2.7 bytes a record in memory at 25M),
+vectorised over a batch.
 K = HMAC-SM3(data key of ``verify.<index id>``, "longshu-verify" ‖ 0 ‖ index id): a leaked
 index file cannot be tested against guesses without the keystore.
 
