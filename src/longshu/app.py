@@ -38,6 +38,7 @@ ROUTER_MODULES = [
     "longshu.ingest.views",
     "longshu.governance.api",
     "longshu.governance.views",
+    "longshu.sharing.api",
     "longshu.pages",
 ]
 

@@ -188,3 +188,50 @@ def test_a_revoked_or_expired_grant_stops_at_once(db, loaded, people):
             grants.lake_grant(grant)
         types = list(s.scalars(select(Event.type)))
         assert "sharing.granted" in types and "sharing.grant_revoked" in types
+
+
+def test_the_query_api_reads_within_the_grant_and_counts_the_quota(db, loaded, people):
+    from longshu.sharing.errors import ModeNotGranted, QueryInvalid, QuotaExceeded
+    from longshu.sharing.query import Condition, QuerySpec, run_query
+
+    with db.session() as s:
+        item = submit(s, people["user"], ask(loaded["registry"])).items[0]
+        s.commit()
+        grant = s.scalars(select(ShareGrant).where(ShareGrant.item_id == item.id)).one()
+        grant_id = grant.id
+    with db.session() as s:
+        spec = QuerySpec(
+            fields=("xm", "xzqh"),
+            where=(Condition("xzqh", "in", ["620102", "620103"]),),
+            order_by=(("xm", True),),
+            limit=10,
+        )
+        rows, facts = run_query(s, people["user"], grant_id, spec)
+        s.commit()
+        assert 0 < len(rows) <= 10 and {r["xzqh"] for r in rows} <= {"620102", "620103"}
+        assert facts["version"] == 1 and facts["rows_left_today"] == 100_000 - len(rows)
+        names = [r["xm"] for r in rows]
+        assert names == sorted(names, reverse=True)
+        masked, _ = run_query(s, people["user"], grant_id, QuerySpec(fields=("sfzh",), limit=3))
+        assert all("*" in r["sfzh"] or len(r["sfzh"]) != 18 for r in masked)  # never the raw ID
+        for bad in (
+            QuerySpec(fields=("sjhm",)),  # not granted
+            QuerySpec(where=(Condition("xm", "like", "%王"),)),  # no such operator
+            QuerySpec(where=(Condition("xm", "=", "x' OR 1=1 --"),), limit=5),  # just a value
+            QuerySpec(limit=5000),
+        ):
+            if bad.where and bad.where[0].op == "=":
+                rows, _ = run_query(s, people["user"], grant_id, bad)
+                assert rows == []  # the quote stayed inside the literal
+                continue
+            with pytest.raises(QueryInvalid):
+                run_query(s, people["user"], grant_id, bad)
+        grant = s.get(ShareGrant, grant_id)
+        grant.daily_quota = 20
+        with pytest.raises(QuotaExceeded):
+            run_query(s, people["user"], grant_id, QuerySpec(limit=10))
+        grant.modes = ["verify"]
+        with pytest.raises(ModeNotGranted):
+            run_query(s, people["user"], grant_id, QuerySpec(limit=1))
+        with pytest.raises(Forbidden):
+            run_query(s, people["other_reviewer"], grant_id, QuerySpec(limit=1))

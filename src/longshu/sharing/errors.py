@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from longshu.errors import Conflict, Forbidden, InvalidInput, NotFound
+from longshu.errors import Conflict, Forbidden, InvalidInput, LongshuError, NotFound
 
 
 class RequestInvalid(InvalidInput):
@@ -45,3 +45,19 @@ class GrantInactive(Conflict):
     key = "sharing.grant_inactive"
     status = 403
     message = "Share grant {grant} is {status}."
+
+
+class ModeNotGranted(Forbidden):
+    key = "sharing.mode_not_granted"
+    message = "Share grant {grant} does not allow {mode}."
+
+
+class QueryInvalid(InvalidInput):
+    key = "sharing.query_invalid"
+    message = "The query is not valid: {detail}"
+
+
+class QuotaExceeded(LongshuError):
+    key = "sharing.quota_exceeded"
+    status = 429
+    message = "Share grant {grant} has used its {quota} rows for today."

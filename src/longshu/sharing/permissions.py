@@ -29,3 +29,5 @@ access.permission(
 access.permission(
     "sharing.read", STAFF_ROLES, "查看共享申请与授权", "See share requests and grants"
 )
+# the holder's staff and systems use a grant (lake.access checks the holding department)
+access.permission("sharing.use", REQUESTERS, "使用共享授权", "Use a share grant")
