@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from longshu.errors import NotFound
 from longshu.governance import grades, issues, ranking, rulebook, runs, scans
 from longshu.governance.detect import DETECTORS
 from longshu.governance.models import GradeRecord, QualityIssue, QualityRule, QualityRun, ScanRun
@@ -87,8 +88,6 @@ def latest_scan(
     access.require(ctx.actor, "governance.read", found)
     scan = scans.latest_scan(ctx.session, found.name, version)
     if scan is None:
-        from longshu.errors import NotFound
-
         raise NotFound()
     return _scan_out(scan)
 
@@ -258,8 +257,6 @@ def latest_run(table: str, ctx: Ctx = requires("governance.read")) -> RunOut:
     access.require(ctx.actor, "governance.read", found)
     run = runs.latest_run(ctx.session, found.name)
     if run is None:
-        from longshu.errors import NotFound
-
         raise NotFound()
     return _run_out(run)
 

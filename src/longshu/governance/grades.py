@@ -128,18 +128,6 @@ def get_record(session: Session, record_id: int) -> GradeRecord:
     return record
 
 
-class _ResourceSubject:
-    """The resource as the access check sees it: its providing department."""
-
-    def __init__(self, owner_org_id: int | None) -> None:
-        self.owner_org_id = owner_org_id
-
-
-def _owner(session: Session, resource_id: int) -> _ResourceSubject:
-    resource = session.get(Resource, resource_id)
-    return _ResourceSubject(resource.provider_org_id if resource else None)
-
-
 def confirm(
     session: Session,
     actor: Actor,
@@ -153,7 +141,7 @@ def confirm(
     important grades need the bureau. The confirmed grade replaces the one in force and is
     sent to the catalog (``governance.grade_confirmed``)."""
     record = get_record(session, record_id)
-    access.require(actor, "governance.grade", _owner(session, record.resource_id))
+    access.require(actor, "governance.grade", session.get(Resource, record.resource_id))
     if record.status != "proposed":
         raise GradeAlreadyDecided(record=record_id)
     tax = taxonomy.load_taxonomy()
@@ -197,7 +185,7 @@ def confirm(
 
 def history(session: Session, actor: Actor, resource_id: int) -> list[GradeRecord]:
     """Every proposal and confirmation of a resource, newest first."""
-    access.require(actor, "governance.read", _owner(session, resource_id))
+    access.require(actor, "governance.read", session.get(Resource, resource_id))
     return list(
         session.scalars(
             select(GradeRecord)

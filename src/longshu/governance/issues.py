@@ -33,7 +33,7 @@ from longshu.governance.errors import (
     RecheckedByRule,
     RuleNotFound,
 )
-from longshu.governance.models import QualityIssue, QualityRule
+from longshu.governance.models import QualityIssue, QualityResult, QualityRule, QualityRun
 from longshu.governance.quality import evaluate, failing_rows
 from longshu.governance.rulebook import spec_of
 from longshu.governance.scans import sensitive_columns
@@ -257,8 +257,10 @@ def recheck(session: Session, issue: QualityIssue, version: int) -> bool:
     rule = session.get(QualityRule, issue.rule_id) if issue.rule_id else None
     if rule is None:
         return False
-    _, outcomes = evaluate(session, SYSTEM, issue.table_name, [spec_of(rule)], version=version)
-    outcome = outcomes[0]
+    outcome = _stored_outcome(session, issue.table_name, rule.id, version)
+    if outcome is None:  # the rule has not run on this version yet (or was switched off)
+        _, outcomes = evaluate(session, SYSTEM, issue.table_name, [spec_of(rule)], version=version)
+        outcome = outcomes[0]
     passed = outcome.error is None and outcome.failed == 0
     issue.recheck = {
         "version": version, "failed": outcome.failed, "checked": outcome.checked,
@@ -280,6 +282,24 @@ def recheck(session: Session, issue: QualityIssue, version: int) -> bool:
         passed=passed, failed=outcome.failed,
     )  # fmt: skip
     return passed
+
+
+def _stored_outcome(
+    session: Session, table_name: str, rule_id: int, version: int
+) -> QualityResult | None:
+    """The rule's result in the newest quality run of that version (the pipeline runs the
+    table's rules before it re-checks issues, so the version is not read twice)."""
+    return session.scalars(
+        select(QualityResult)
+        .join(QualityRun)
+        .where(
+            QualityRun.table_name == table_name,
+            QualityRun.version == version,
+            QualityResult.rule_id == rule_id,
+        )
+        .order_by(QualityRun.id.desc())
+        .limit(1)
+    ).first()
 
 
 def recheck_on_new_version(session: Session, table_name: str, version: int) -> int:

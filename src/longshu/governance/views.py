@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from longshu import workflow
-from longshu.errors import LongshuError
+from longshu.errors import InvalidInput, LongshuError
 from longshu.governance import grades, grading, issues, ranking, rulebook, runs, scans
 from longshu.governance.detect import DETECTORS
 from longshu.governance.issues import ISSUE_WORKFLOW
@@ -202,12 +202,8 @@ def add_rule_from_form(
         try:
             parsed = json.loads(params or "{}")
         except json.JSONDecodeError as exc:
-            from longshu.errors import InvalidInput
-
             raise InvalidInput(detail="parameters must be a JSON object") from exc
         if not isinstance(parsed, dict):
-            from longshu.errors import InvalidInput
-
             raise InvalidInput(detail="parameters must be a JSON object")
         rulebook.add_rule(ctx.session, ctx.actor, name, kind, column or None, parsed, title=title)
 

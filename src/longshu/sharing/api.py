@@ -8,11 +8,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from longshu.security.context import Ctx, requires
 from longshu.sharing import grants, requests
-from longshu.sharing.models import ShareGrant, ShareRequest, ShareRequestItem
+from longshu.sharing.models import ShareGrant, ShareRequestItem
 from longshu.sharing.query import Condition, QuerySpec, run_query
 
 router = APIRouter(prefix="/api/v1/sharing", tags=["sharing"])
@@ -84,14 +83,7 @@ def list_items(
     ctx: Ctx = requires("sharing.read"),
 ) -> list[ItemOut]:
     """Items the actor's department asked for, or (``side=provider``) must decide on."""
-    query = select(ShareRequestItem).join(ShareRequest)
-    if side == "provider":
-        query = query.where(ShareRequestItem.provider_org_id == ctx.actor.org_id)
-    else:
-        query = query.where(ShareRequest.requester_org_id == ctx.actor.org_id)
-    if state:
-        query = query.where(ShareRequestItem.state == state)
-    found = ctx.session.scalars(query.order_by(ShareRequestItem.id.desc()).limit(200))
+    found = requests.list_items(ctx.session, ctx.actor, side=side, state=state)
     return [_item_out(i) for i in found]
 
 

@@ -19,7 +19,7 @@ from longshu.db import utcnow
 from longshu.governance import grades, scans
 from longshu.lake.policy import Grant, Mask, TableGrant, rows_where
 from longshu.security import access
-from longshu.sharing.errors import GrantInactive, GrantNotFound
+from longshu.sharing.errors import GrantInactive, GrantNotFound, RequestInvalid
 from longshu.sharing.models import ShareGrant, ShareRequestItem
 
 GRANTED = events.define("sharing.granted", "共享授权已生效", "Share grant issued")
@@ -120,8 +120,6 @@ def revoke(session: Session, actor: Actor, grant_id: int, reason: str) -> ShareG
     access.require(actor, "sharing.revoke", grant)
     text = (reason or "").strip()
     if not 2 <= len(text) <= 2000:
-        from longshu.sharing.errors import RequestInvalid
-
         raise RequestInvalid(detail="a revocation needs a reason of 2–2,000 characters")
     if grant.status != "active":
         raise GrantInactive(grant=grant.id, status=grant.status)

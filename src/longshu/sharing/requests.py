@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from longshu import events, workflow
@@ -25,6 +26,7 @@ from longshu.catalog.models import Resource
 from longshu.db import utcnow
 from longshu.governance import grades
 from longshu.lake import tables
+from longshu.security import access
 from longshu.sharing import grants
 from longshu.sharing.errors import (
     FieldsNotInResource,
@@ -127,8 +129,6 @@ def submit(
     """File a request for the actor's department. Items of resources shared without
     conditions are granted at once (by the platform, recorded in the workflow); the others
     wait for their provider. Emits ``sharing.requested``."""
-    from longshu.security import access
-
     access.require(actor, "sharing.request")
     if actor.org_id is None:
         raise RequestInvalid(detail="the requester must belong to a department")
@@ -250,3 +250,18 @@ def _decide(
         requester_org_id=item.request.requester_org_id, grant_id=grant.id if grant else None,
     )  # fmt: skip
     return item.state
+
+
+def list_items(
+    session: Session, actor: Actor, *, side: str = "requester", state: str | None = None
+) -> list[ShareRequestItem]:
+    """Items the actor's department asked for, or (``side="provider"``) must decide on."""
+    access.require(actor, "sharing.read")
+    query = select(ShareRequestItem).join(ShareRequest)
+    if side == "provider":
+        query = query.where(ShareRequestItem.provider_org_id == actor.org_id)
+    else:
+        query = query.where(ShareRequest.requester_org_id == actor.org_id)
+    if state:
+        query = query.where(ShareRequestItem.state == state)
+    return list(session.scalars(query.order_by(ShareRequestItem.id.desc()).limit(200)))
