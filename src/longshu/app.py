@@ -39,6 +39,11 @@ ROUTER_MODULES = [
     "longshu.governance.api",
     "longshu.governance.views",
     "longshu.sharing.api",
+    "longshu.sharing.api_verify",
+    "longshu.sharing.api_exchange",
+    "longshu.sharing.api_flows",
+    "longshu.sharing.api_credentials",
+    "longshu.sharing.views",
     "longshu.pages",
 ]
 

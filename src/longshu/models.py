@@ -14,6 +14,9 @@ MODEL_MODULES = [
     "longshu.ingest.models",
     "longshu.governance.models",
     "longshu.sharing.models",
+    "longshu.sharing.verify_models",
+    "longshu.sharing.delivery_models",
+    "longshu.sharing.flow_models",
 ]
 
 

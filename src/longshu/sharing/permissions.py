@@ -31,3 +31,23 @@ access.permission(
 )
 # the holder's staff and systems use a grant (lake.access checks the holding department)
 access.permission("sharing.use", REQUESTERS, "使用共享授权", "Use a share grant")
+# a department's data administrator registers the systems that call the platform for it
+access.permission(
+    "sharing.credentials",
+    {"dept_data_admin", "platform_admin"},
+    "管理共享应用凭证",
+    "Manage sharing application credentials",
+    own_org=True,
+    any_org_roles={"platform_admin"},
+)
+# return flows (数据回流) are set up per resource by its department or by the bureau
+access.permission(
+    "sharing.flows",
+    {"dept_data_admin", *BUREAU},
+    "配置数据回流",
+    "Configure return flows",
+    own_org=True,
+    any_org_roles=BUREAU,
+)
+# duty lists (共享责任清单) are compiled and published by the bureau
+access.permission("sharing.duties", BUREAU, "发布共享责任清单", "Publish sharing duty lists")
