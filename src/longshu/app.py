@@ -44,6 +44,8 @@ ROUTER_MODULES = [
     "longshu.sharing.api_flows",
     "longshu.sharing.api_credentials",
     "longshu.sharing.views",
+    "longshu.sharing.views_exchange",
+    "longshu.sharing.views_flows",
     "longshu.pages",
 ]
 

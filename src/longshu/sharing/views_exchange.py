@@ -1,0 +1,7 @@
+"""Console pages of batch exchange: deliveries, receipts, destruction (``/console/sharing``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
