@@ -99,6 +99,9 @@ def load_demo(
                 identity.totp_secret(user) if identity.needs_second_factor(user) else None,
             )
         )
+    from longshu.sharing.demo import load_demo_sharing
+
+    load_demo_sharing(session, orgs)
     return cards
 
 

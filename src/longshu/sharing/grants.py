@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from longshu import events
-from longshu.actor import Actor
+from longshu.actor import SYSTEM, Actor
 from longshu.catalog.models import Resource
 from longshu.db import utcnow
 from longshu.governance import grades, scans
@@ -31,9 +31,16 @@ def masks_for(
     session: Session, resource_id: int, table_name: str, fields: list[str]
 ) -> dict[str, str]:
     """The mask of each sensitive field asked for: the confirmed grade's, else the latest
-    scan's defaults (a field nobody graded yet is still masked if it looks sensitive)."""
+    scan's defaults (a field nobody graded yet is still masked if it looks sensitive). A table
+    not scanned yet (its new version's pipeline has not run, or runs elsewhere) is scanned on
+    its sample now: a grant is never issued unmasked for want of a scan."""
     controls = grades.controls(session, resource_id)
-    found = controls["masks"] if controls else scans.sensitive_columns(session, table_name)
+    if controls:
+        found = controls["masks"]
+    else:
+        if scans.latest_scan(session, table_name) is None:
+            scans.scan_version(session, SYSTEM, table_name)
+        found = scans.sensitive_columns(session, table_name)
     return {column: kind for column, kind in found.items() if column in fields}
 
 
