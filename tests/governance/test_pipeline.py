@@ -110,6 +110,33 @@ def test_a_grade_is_confirmed_with_a_reason_and_reaches_the_catalog(db, loaded, 
             grades.confirm(s, bureau, record.id, "important", "再次确认")
 
 
+def test_two_reviewers_confirming_the_same_proposal_at_once_one_wins(db, loaded, orgs):
+    """Both read the proposal before either commits; the second is refused, not overwriting."""
+    resource_id, _, _ = loaded
+    first = staff(orgs["bureau"], "bureau_reviewer", uid=204)
+    second = staff(orgs["bureau"], "bureau_reviewer", uid=205)
+    with db.session() as a, db.session() as b:
+        record_a = a.scalars(
+            select(GradeRecord).where(GradeRecord.resource_id == resource_id)
+        ).one()
+        record_b = b.get(GradeRecord, record_a.id)
+        assert record_b.status == "proposed"
+        b.commit()  # ends b's read (SQLite would refuse a stale snapshot's write); b keeps its copy
+        proposed = record_a.proposed_grade
+        grades.confirm(a, first, record_a.id, proposed, "按建议定级：涉及全省人口敏感个人信息")
+        a.commit()
+        with pytest.raises(GradeAlreadyDecided):
+            grades.confirm(b, second, record_b.id, proposed, "同时确认：涉及全省人口敏感个人信息")
+        b.rollback()
+    with db.session() as s:
+        confirmed = s.scalars(
+            select(GradeRecord).where(
+                GradeRecord.resource_id == resource_id, GradeRecord.status == "confirmed"
+            )
+        ).all()
+        assert [(r.grade, r.confirmed_by) for r in confirmed] == [(proposed, 204)]
+
+
 def test_another_department_cannot_confirm_or_read_the_grade(db, loaded, orgs):
     resource_id, _, _ = loaded
     weather_reviewer = staff(orgs["weather"], "dept_reviewer", uid=203)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from longshu import events
@@ -153,9 +153,22 @@ def confirm(
     grade = grading.grade_code(grade)
     if grading.needs_bureau(grade) and not actor.roles.intersection(BUREAU):
         raise BureauMustConfirm(grade=grading.label(grade))
+    # Claim the proposal with a conditional UPDATE: of two reviewers confirming it at the same
+    # moment, the second finds it decided (PostgreSQL re-reads the row after the first commits).
+    claimed = session.execute(
+        update(GradeRecord)
+        .where(GradeRecord.id == record.id, GradeRecord.status == "proposed")
+        .values(status="confirmed")
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        session.expire(record)
+        raise GradeAlreadyDecided(record=record_id)
     for earlier in session.scalars(
         select(GradeRecord).where(
-            GradeRecord.resource_id == record.resource_id, GradeRecord.status == "confirmed"
+            GradeRecord.resource_id == record.resource_id,
+            GradeRecord.status == "confirmed",
+            GradeRecord.id != record.id,
         )
     ):
         earlier.status = "superseded"
