@@ -1,7 +1,12 @@
 """The query API (查询): a grant's holder selects, filters, sorts and pages rows within the
 grant. The query is built from a structured request (never from the caller's SQL), runs
 through ``lake.access`` under the grant (fields, masks, region rows, validity), and counts
-against the grant's daily row quota (China's calendar day)."""
+against the grant's daily row quota (China's calendar day) and its calls a minute
+(``ratelimit.admit``).
+
+The day's ``GrantUsage`` row is made by an upsert (``INSERT … ON CONFLICT DO NOTHING``) and
+counted by ``UPDATE … SET rows = rows + n``: two processes making the first call of a day on
+one grant both succeed, and no count is lost to a read-modify-write race."""
 
 from __future__ import annotations
 
@@ -9,13 +14,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlglot import exp
 
 from longshu import lake
 from longshu.actor import Actor
 from longshu.db import SHANGHAI, utcnow
+from longshu.sharing import ratelimit
 from longshu.sharing.errors import (
     ModeNotGranted,
     QueryInvalid,
@@ -23,6 +30,7 @@ from longshu.sharing.errors import (
 )
 from longshu.sharing.grants import get_grant, lake_grant
 from longshu.sharing.models import GrantUsage, ShareGrant
+from longshu.sharing.verify_api_errors import Throttled
 
 MAX_LIMIT = 1000
 OPERATORS = {
@@ -114,16 +122,48 @@ def _today() -> dt.date:
     return utcnow().astimezone(SHANGHAI).date()
 
 
-def _usage(session: Session, grant: ShareGrant) -> GrantUsage:
+def ensure_usage_row(session: Session, grant_id: int, day: dt.date) -> None:
+    """The grant's usage row of ``day`` exists afterwards, whoever made it (upsert)."""
+    values = {"grant_id": grant_id, "day": day, "calls": 0, "rows": 0, "checks": 0}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = postgresql.insert(GrantUsage).values(values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(GrantUsage).values(values).on_conflict_do_nothing()
+    else:  # pragma: no cover - the platform runs on SQLite and PostgreSQL
+        raise NotImplementedError(dialect)
+    session.execute(statement)
+
+
+def usage_today(session: Session, grant_id: int) -> GrantUsage:
+    """The grant's usage of today (China time), made if missing (safe when concurrent)."""
     day = _today()
+    ensure_usage_row(session, grant_id, day)
     usage = session.scalar(
-        select(GrantUsage).where(GrantUsage.grant_id == grant.id, GrantUsage.day == day)
+        select(GrantUsage)
+        .where(GrantUsage.grant_id == grant_id, GrantUsage.day == day)
+        .execution_options(populate_existing=True)
     )
-    if usage is None:
-        usage = GrantUsage(grant_id=grant.id, day=day, calls=0, rows=0, checks=0)
-        session.add(usage)
-        session.flush()
+    assert usage is not None
     return usage
+
+
+def add_usage(
+    session: Session, grant_id: int, *, calls: int = 0, rows: int = 0, checks: int = 0
+) -> None:
+    """Add to the grant's usage of today in one UPDATE (no lost counts under concurrency)."""
+    day = _today()
+    ensure_usage_row(session, grant_id, day)
+    session.execute(
+        update(GrantUsage)
+        .where(GrantUsage.grant_id == grant_id, GrantUsage.day == day)
+        .values(
+            calls=GrantUsage.calls + calls,
+            rows=GrantUsage.rows + rows,
+            checks=GrantUsage.checks + checks,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def run_query(
@@ -131,18 +171,23 @@ def run_query(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Rows for ``spec`` within grant ``grant_id`` (the holder's department only), and what
     was read (version, masked fields, rows left today). Refuses a grant without the query
-    mode, and a page that would pass the daily row quota."""
+    mode, a call over the grant's rate (``RateLimited``, 429) and a page that would pass the
+    daily row quota."""
     grant = get_grant(session, actor, grant_id)
     if "query" not in grant.modes:
         raise ModeNotGranted(grant=grant.id, mode="query")
     policy = lake_grant(grant)
-    usage = _usage(session, grant)
-    if usage.rows + spec.limit > grant.daily_quota:
+    try:
+        ratelimit.admit(actor, grant.id, grant.rate_per_minute, mode="query")
+    except Throttled as error:
+        ratelimit.record_refusal(session, error)  # commits the refusal's event, if any
+        raise
+    used = usage_today(session, grant.id).rows
+    if used + spec.limit > grant.daily_quota:
         raise QuotaExceeded(grant=grant.id, quota=grant.daily_quota)
     at = {grant.table_name: spec.version} if spec.version else None
     result = lake.access(session, actor, policy, build_sql(grant, spec), at=at)
-    usage.calls += 1
-    usage.rows += result.rows
+    add_usage(session, grant.id, calls=1, rows=result.rows)
     rows = [
         {
             k: v if isinstance(v, int | float | str | bool) or v is None else str(v)
@@ -156,5 +201,5 @@ def run_query(
         "version": result.versions.get(grant.table_name),
         "masked": result.masked.get(grant.table_name, []),
         "count": result.rows,
-        "rows_left_today": max(0, grant.daily_quota - usage.rows),
+        "rows_left_today": max(0, grant.daily_quota - used - result.rows),
     }

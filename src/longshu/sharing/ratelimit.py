@@ -1,0 +1,368 @@
+"""Rate limits of share grants and the enumeration guard of verification (核验).
+
+**Calls a minute** (``admit``): fixed one-minute windows (UTC minute boundaries, the same in
+every process), two counters a call:
+
+- the grant: every caller of the grant together, at most ``grant.rate_per_minute``;
+- the calling credential (the actor: ``app:<id>`` or ``user:<id>``) across all its grants,
+  at most ``LONGSHU_SHARING_CREDENTIAL_PER_MINUTE`` (60,000).
+
+A refused call still counts in its window. Over a limit: ``RateLimited`` (429) with
+``Retry-After`` = seconds to the next minute, and one ``sharing.rate_limited`` event per
+counter and window (not one per refused call).
+
+**Enumeration guard** (``EnumerationGuard``, verification only): the checks and the unmatched
+ones (``no_match`` + ``not_found``) of each (grant, credential) in buckets of
+``bucket_seconds`` over a sliding ``window_seconds``; when at least ``min_checks`` were made
+and ``miss_ratio`` of them missed, ``sharing.verify_alarm`` is emitted (an alert monitoring
+subscribes to) and the pair is refused (``VerifyCoolingDown``, 429 with ``Retry-After``) for
+``cooldown_seconds``, the call that tripped it included. One alarm per cool-down.
+
+**Where the counters live**: in this process by default; in Redis (``settings.redis_url``,
+keys under ``<huey_name>:sharing:``) when ``LONGSHU_SHARING_LIMITS_BACKEND=redis``, or
+``auto`` (the default) with ``LONGSHU_HUEY_BACKEND=redis`` — then every API process shares
+them. If Redis fails, the process falls back to its own counters (logged) and retries Redis
+after ``redis_retry_seconds``: limits then hold per process, never not at all."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Protocol
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.orm import Session
+
+from longshu import events
+from longshu.actor import Actor
+from longshu.config import get_settings
+from longshu.sharing.verify_api_errors import RateLimited, Throttled, VerifyCoolingDown
+
+log = logging.getLogger("longshu.sharing.limits")
+
+RATE_LIMITED = events.define(
+    "sharing.rate_limited", "共享调用超出频率限制", "Share call rate limited"
+)
+VERIFY_ALARM = events.define(
+    "sharing.verify_alarm", "核验未匹配比例异常（疑似枚举）", "Verification miss ratio alarm"
+)
+
+
+class LimitSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LONGSHU_SHARING_", env_file=".env", extra="ignore"
+    )
+
+    limits_backend: str = "auto"  # auto | local | redis
+    credential_per_minute: int = 60_000
+    guard_window_seconds: int = 300
+    guard_bucket_seconds: int = 10
+    guard_min_checks: int = 200
+    guard_miss_ratio: float = 0.5
+    guard_cooldown_seconds: int = 900
+    redis_retry_seconds: int = 30
+
+
+@lru_cache
+def limit_settings() -> LimitSettings:
+    return LimitSettings()
+
+
+def credential_of(actor: Actor) -> str:
+    """The calling credential's name in counters and events (ids only, no personal data)."""
+    return f"{actor.kind}:{actor.id if actor.id is not None else 0}"
+
+
+# --- counters --------------------------------------------------------------------------------
+
+
+class Counters(Protocol):
+    def incr(self, keys: list[str], ttl: int) -> list[int]: ...
+    def once(self, key: str, ttl: int) -> bool: ...
+    def ttl(self, key: str) -> int: ...
+    def add(self, key: str, values: dict[str, int], ttl: int) -> None: ...
+    def sums(self, keys: list[str], fields: tuple[str, ...]) -> dict[str, int]: ...
+
+
+class LocalCounters:
+    """Counters of this process (thread-safe), each with its expiry."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[str, tuple[float, Any]] = {}
+        self._purged = time.monotonic()
+
+    def _purge(self, now: float) -> None:
+        if now - self._purged > 30:
+            self._values = {k: v for k, v in self._values.items() if v[0] > now}
+            self._purged = now
+
+    def _get(self, key: str, now: float) -> Any:
+        found = self._values.get(key)
+        return found[1] if found and found[0] > now else None
+
+    def incr(self, keys: list[str], ttl: int) -> list[int]:
+        now = time.monotonic()
+        out = []
+        with self._lock:
+            self._purge(now)
+            for key in keys:
+                found = self._values.get(key)
+                if found and found[0] > now:
+                    value = found[1] + 1
+                    self._values[key] = (found[0], value)
+                else:
+                    value = 1
+                    self._values[key] = (now + ttl, 1)
+                out.append(value)
+        return out
+
+    def once(self, key: str, ttl: int) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if self._get(key, now) is not None:
+                return False
+            self._values[key] = (now + ttl, 1)
+            return True
+
+    def ttl(self, key: str) -> int:
+        now = time.monotonic()
+        with self._lock:
+            found = self._values.get(key)
+            return int(found[0] - now) + 1 if found and found[0] > now else 0
+
+    def add(self, key: str, values: dict[str, int], ttl: int) -> None:
+        now = time.monotonic()
+        with self._lock:
+            found = self._get(key, now)
+            merged = dict(found) if found else {}
+            for name, value in values.items():
+                merged[name] = merged.get(name, 0) + value
+            expires = self._values[key][0] if found else now + ttl
+            self._values[key] = (expires, merged)
+
+    def sums(self, keys: list[str], fields: tuple[str, ...]) -> dict[str, int]:
+        now = time.monotonic()
+        total = dict.fromkeys(fields, 0)
+        with self._lock:
+            for key in keys:
+                found = self._get(key, now) or {}
+                for name in fields:
+                    total[name] += int(found.get(name, 0))
+        return total
+
+
+class RedisCounters:
+    """The same counters in Redis, shared by every API process (one round trip a call)."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        import redis
+
+        self.prefix = prefix
+        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+
+    def incr(self, keys: list[str], ttl: int) -> list[int]:
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys:
+            pipe.incr(self.prefix + key)
+            pipe.expire(self.prefix + key, ttl, nx=True)
+        replies = pipe.execute()
+        return [int(v) for v in replies[0::2]]
+
+    def once(self, key: str, ttl: int) -> bool:
+        return bool(self.client.set(self.prefix + key, 1, nx=True, ex=ttl))
+
+    def ttl(self, key: str) -> int:
+        left = int(self.client.ttl(self.prefix + key))
+        return left if left > 0 else 0
+
+    def add(self, key: str, values: dict[str, int], ttl: int) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for name, value in values.items():
+            pipe.hincrby(self.prefix + key, name, value)
+        pipe.expire(self.prefix + key, ttl, nx=True)
+        pipe.execute()
+
+    def sums(self, keys: list[str], fields: tuple[str, ...]) -> dict[str, int]:
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys:
+            pipe.hmget(self.prefix + key, list(fields))
+        total = dict.fromkeys(fields, 0)
+        for reply in pipe.execute():
+            for name, value in zip(fields, reply, strict=True):
+                total[name] += int(value or 0)
+        return total
+
+
+class Fallback:
+    """Redis counters that fall back to this process's own when Redis fails."""
+
+    def __init__(self, primary: RedisCounters, local: LocalCounters, retry: int) -> None:
+        self.primary, self.local, self.retry = primary, local, retry
+        self._down_until = 0.0
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        import redis
+
+        def call(*args: Any) -> Any:
+            if time.monotonic() >= self._down_until:
+                try:
+                    return getattr(self.primary, name)(*args)
+                except redis.RedisError:
+                    self._down_until = time.monotonic() + self.retry
+                    log.warning("rate limit counters: Redis unavailable, using this process's")
+            return getattr(self.local, name)(*args)
+
+        return call
+
+
+_counters: dict[tuple[str, str, str], Counters] = {}
+_counters_lock = threading.Lock()
+
+
+def counters() -> Counters:
+    """This process's counters for the configured backend (made once per configuration)."""
+    settings = get_settings()
+    chosen = limit_settings().limits_backend
+    if chosen == "auto":
+        chosen = "redis" if settings.huey_backend == "redis" else "local"
+    prefix = f"{settings.huey_name}:sharing:"
+    key = (chosen, settings.redis_url if chosen == "redis" else "", prefix)
+    found = _counters.get(key)
+    if found is None:
+        with _counters_lock:
+            found = _counters.get(key)
+            if found is None:
+                local = LocalCounters()
+                found = (
+                    Fallback(
+                        RedisCounters(settings.redis_url, prefix),
+                        local,
+                        limit_settings().redis_retry_seconds,
+                    )
+                    if chosen == "redis"
+                    else local
+                )  # type: ignore[assignment]
+                _counters[key] = found  # type: ignore[assignment]
+    return found  # type: ignore[return-value]
+
+
+def reset_limits() -> None:
+    """Forget counters and settings (tests change the environment)."""
+    with _counters_lock:
+        _counters.clear()
+    limit_settings.cache_clear()
+
+
+def record_refusal(session: Session, error: Throttled) -> None:
+    """Undo the refused call's work and record its pending event (if this refusal is the
+    first of its window) in ``session``, committed at once. Called by the services that
+    admit calls, so the record never waits on the call's own transaction (SQLite: one
+    writer) and survives the refusal."""
+    session.rollback()
+    if error.event is not None:
+        type_, actor, subject, facts = error.event
+        events.emit(session, type_, actor, subject=subject, **facts)
+        session.commit()
+
+
+# --- calls a minute --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    minute: int  # minutes since 1970-01-01 UTC
+    retry_after: int  # seconds to the next window
+
+
+def current_window(now: float | None = None) -> Window:
+    now = time.time() if now is None else now
+    minute = int(now // 60)
+    return Window(minute, max(1, int((minute + 1) * 60 - now + 0.999)))
+
+
+def admit(actor: Actor, grant_id: int, rate_per_minute: int, *, mode: str) -> None:
+    """Count one call of ``actor`` on grant ``grant_id``; ``RateLimited`` over either limit."""
+    window = current_window()
+    credential = credential_of(actor)
+    per_credential = limit_settings().credential_per_minute
+    store = counters()
+    grant_count, credential_count = store.incr(
+        [f"rl:g:{grant_id}:{window.minute}", f"rl:c:{credential}:{window.minute}"], 70
+    )
+    for scope, count, limit in (
+        ("grant", grant_count, rate_per_minute),
+        ("credential", credential_count, per_credential),
+    ):
+        if count > limit:
+            error = RateLimited(
+                window.retry_after,
+                scope="the share grant" if scope == "grant" else "your credential",
+                limit=limit,
+            )
+            if store.once(f"rl:ev:{scope}:{grant_id}:{credential}:{window.minute}", 70):
+                error.event = (
+                    RATE_LIMITED, actor, ("sharing_grant", grant_id),
+                    {"scope": scope, "limit": limit, "mode": mode, "credential": credential,
+                     "window_minute": window.minute},
+                )  # fmt: skip
+            raise error
+
+
+# --- enumeration guard -----------------------------------------------------------------------
+
+
+class EnumerationGuard:
+    """Sliding-window miss ratio per (grant, credential); see the module's docstring."""
+
+    FIELDS = ("checks", "misses")
+
+    def __init__(self, settings: LimitSettings | None = None) -> None:
+        self.settings = settings or limit_settings()
+
+    def _pair(self, grant_id: int, actor: Actor) -> str:
+        return f"{grant_id}:{credential_of(actor)}"
+
+    def before(self, actor: Actor, grant_id: int) -> None:
+        """``VerifyCoolingDown`` while the pair is cooling down after an alarm."""
+        left = counters().ttl(f"eg:cool:{self._pair(grant_id, actor)}")
+        if left > 0:
+            raise VerifyCoolingDown(left, grant=grant_id)
+
+    def after(self, actor: Actor, grant_id: int, checks: int, misses: int) -> None:
+        """Count a call's checks; over the threshold: alarm (once) and ``VerifyCoolingDown``."""
+        s = self.settings
+        store = counters()
+        pair = self._pair(grant_id, actor)
+        bucket = int(time.time() // s.guard_bucket_seconds)
+        span = max(1, s.guard_window_seconds // s.guard_bucket_seconds)
+        store.add(
+            f"eg:{pair}:{bucket}",
+            {"checks": checks, "misses": misses},
+            s.guard_window_seconds + s.guard_bucket_seconds,
+        )
+        seen = store.sums(
+            [f"eg:{pair}:{b}" for b in range(bucket - span + 1, bucket + 1)], self.FIELDS
+        )
+        if (
+            seen["checks"] < s.guard_min_checks
+            or seen["misses"] < s.guard_miss_ratio * seen["checks"]
+        ):
+            return
+        first = store.once(f"eg:cool:{pair}", s.guard_cooldown_seconds)
+        error = VerifyCoolingDown(
+            store.ttl(f"eg:cool:{pair}") or s.guard_cooldown_seconds, grant=grant_id
+        )
+        if first:
+            error.event = (
+                VERIFY_ALARM, actor, ("sharing_grant", grant_id),
+                {"credential": credential_of(actor), "checks": seen["checks"],
+                 "misses": seen["misses"], "miss_ratio": round(seen["misses"] / seen["checks"], 3),
+                 "window_seconds": s.guard_window_seconds, "threshold": s.guard_miss_ratio,
+                 "min_checks": s.guard_min_checks, "cooldown_seconds": s.guard_cooldown_seconds},
+            )  # fmt: skip
+        raise error

@@ -1,0 +1,13 @@
+"""Verification (核验) over HTTP: checks within a grant, and the provider's setup."""
+
+REQUESTERS = {"data_consumer", "dept_data_admin", "dept_reviewer", "chief_data_officer"}
+REVIEWERS = {"dept_reviewer", "platform_admin", "bureau_reviewer"}
+
+ROUTES: dict[str, set[str]] = {
+    "POST /api/v1/sharing/grants/{grant_id}/verify": REQUESTERS,
+    "POST /api/v1/sharing/grants/{grant_id}/verify/batch": REQUESTERS,
+    "GET /api/v1/sharing/verify/setups/{resource_id}": REVIEWERS,
+    "PUT /api/v1/sharing/verify/setups/{resource_id}": REVIEWERS,
+    "POST /api/v1/sharing/verify/setups/{resource_id}/build": REVIEWERS,
+    "GET /api/v1/sharing/verify/indexes": REVIEWERS,
+}
