@@ -1,7 +1,796 @@
-"""Console pages of sharing (``/console/sharing``)."""
+"""Console pages of sharing (``/console/sharing``): the request form, my requests, the review
+queues (the provider's reviewer and the data bureau), an item's page with its decision forms,
+the grants (held and given) and each grant's API page with sample calls and a try-it console.
+
+Routes only parse forms, call the services (``requests``, ``grants``, ``query``) and render;
+the few queries here are for display (what may be asked for, the bureau's queue, names)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from starlette.datastructures import FormData
+
+from longshu import workflow
+from longshu.catalog.models import Resource
+from longshu.catalog.vocab import SHARE_TYPES
+from longshu.config import get_settings
+from longshu.db import SHANGHAI, utcnow
+from longshu.errors import Forbidden, InvalidInput, LongshuError
+from longshu.governance import grades
+from longshu.lake.models import LakeTable
+from longshu.orgs.models import Organization
+from longshu.security import access
+from longshu.security.context import Ctx, requires
+from longshu.security.identity.models import User
+from longshu.sharing import grants, requests
+from longshu.sharing.errors import ResourceNotShareable
+from longshu.sharing.models import (
+    MODES,
+    GrantUsage,
+    ShareGrant,
+    ShareRequest,
+    ShareRequestItem,
+)
+from longshu.sharing.permissions import BUREAU
+from longshu.sharing.query import MAX_LIMIT, OPERATORS, Condition, QuerySpec, run_query
+from longshu.sharing.requests import ITEM_WORKFLOW
+from longshu.web import render
+from longshu.web.nav import register_nav
+from longshu.workflow.models import WorkflowInstance
 
 router = APIRouter(include_in_schema=False)
+
+register_nav(
+    "sharing-new", "申请共享数据", "Request data", "/console/sharing/requests/new",
+    "sharing.request", "sharing", order=10,
+)  # fmt: skip
+register_nav(
+    "sharing-requests", "我的共享申请", "My share requests", "/console/sharing/requests",
+    "sharing.read", "sharing", order=20,
+)  # fmt: skip
+register_nav(
+    "sharing-reviews", "共享审核", "Share reviews", "/console/sharing/reviews",
+    "sharing.review", "sharing", order=30,
+)  # fmt: skip
+register_nav(
+    "sharing-grants", "共享授权", "Share grants", "/console/sharing/grants",
+    "sharing.read", "sharing", order=40,
+)  # fmt: skip
+
+OPEN_STATES = ("pending_provider", "pending_bureau")
+SHAREABLE = ("conditional", "unconditional")
+NUMERIC_TYPES = ("integer", "int", "bigint", "number", "decimal", "float", "double")
+MAX_CONDITIONS = 3  # condition rows the try-it form offers
+REGION_SPLIT = re.compile(r"[\s,，、;；]+")
+
+
+# --- errors of the console's forms (one class per condition, translated) ---------------------
+
+
+class TextLength(InvalidInput):
+    key = "sharing_console.text_length"
+    message = "Write {low} to {high} characters."
+
+
+class DaysInvalid(InvalidInput):
+    key = "sharing_console.days_invalid"
+    message = "Enter a whole number of days from 1 to 1,098."
+
+
+class NothingChosen(InvalidInput):
+    key = "sharing_console.nothing_chosen"
+    message = "Choose at least one resource (at most 20)."
+
+
+class FieldsMissing(InvalidInput):
+    key = "sharing_console.fields_missing"
+    message = "Choose at least one field."
+
+
+class ModesMissing(InvalidInput):
+    key = "sharing_console.modes_missing"
+    message = "Choose at least one way of use: query, verify or batch."
+
+
+class RegionsMalformed(InvalidInput):
+    key = "sharing_console.regions_malformed"
+    message = "Regions are 6-digit administrative division codes, separated by commas or spaces."
+
+
+class RegionsUnavailable(InvalidInput):
+    key = "sharing_console.regions_unavailable"
+    message = "This resource has no region code field: leave the regions empty."
+
+
+class ReasonMissing(InvalidInput):
+    key = "sharing_console.reason_missing"
+    message = "Give a reason of 2 to 2,000 characters."
+
+
+class LimitInvalid(InvalidInput):
+    key = "sharing_console.limit_invalid"
+    message = "Rows per page is a whole number from 1 to 1,000; the offset a whole number from 0."
+
+
+class ConditionIncomplete(InvalidInput):
+    key = "sharing_console.condition_incomplete"
+    message = "Each condition needs a field, an operator and a value."
+
+
+class ConditionNotNumber(InvalidInput):
+    key = "sharing_console.condition_not_number"
+    message = "The value for {field} must be a number."
+
+
+# --- helpers for display ---------------------------------------------------------------------
+
+
+async def form_data(request: Request) -> FormData:
+    """The posted form (the CSRF check has read it already; Starlette keeps it)."""
+    return await request.form()
+
+
+def _org_names(session: Any, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Organization.id, Organization.name).where(Organization.id.in_(ids))
+    )
+    return {i: n for i, n in rows}
+
+
+def _resources(session: Any, ids: set[int]) -> dict[int, Resource]:
+    if not ids:
+        return {}
+    return {r.id: r for r in session.scalars(select(Resource).where(Resource.id.in_(ids)))}
+
+
+def _instances(session: Any, ids: list[int | None]) -> dict[int, WorkflowInstance]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    found = session.scalars(select(WorkflowInstance).where(WorkflowInstance.id.in_(wanted)))
+    return {i.id: i for i in found}
+
+
+def _overdue(instance: WorkflowInstance | None, now: dt.datetime) -> bool:
+    return bool(instance and instance.is_open and instance.due_at and instance.due_at < now)
+
+
+def _offerable_query() -> Any:
+    """Resources one may ask for: published, not 不予共享, with data in the lake."""
+    with_table = select(LakeTable.resource_id).where(LakeTable.resource_id.is_not(None))
+    return select(Resource).where(
+        Resource.status == "published",
+        Resource.share_type.in_(SHAREABLE),
+        Resource.id.in_(with_table),
+    )
+
+
+def offerable(session: Any, q: str, limit: int = 20) -> list[Resource]:
+    """Published, shareable resources with data whose name, code or keywords hold ``q``."""
+    query = _offerable_query()
+    text = q.strip()[:100]
+    if text:
+        query = query.where(Resource.name.contains(text, autoescape=True) | (Resource.code == text))
+    return list(session.scalars(query.order_by(Resource.name, Resource.id).limit(limit)))
+
+
+def _offerable_by_id(session: Any, ids: list[int]) -> dict[int, Resource]:
+    if not ids:
+        return {}
+    found = session.scalars(_offerable_query().where(Resource.id.in_(ids)))
+    return {r.id: r for r in found}
+
+
+def _may_review(actor: Any) -> bool:
+    return bool(access.decide(actor, "sharing.review"))
+
+
+def _is_bureau(actor: Any) -> bool:
+    return bool(actor.roles & BUREAU) and _may_review(actor)
+
+
+# --- the request form ------------------------------------------------------------------------
+
+
+@dataclass
+class ItemForm:
+    """One resource on the request form, as the user left it."""
+
+    resource: Resource
+    fields: list[str]
+    regions: str = ""
+    modes: list[str] = field(default_factory=lambda: ["query"])
+    region_column: str | None = None
+    errors: list[LongshuError] = field(default_factory=list)
+
+
+@dataclass
+class RequestForm:
+    scenario: str = ""
+    purpose: str = ""
+    legal_basis: str = ""
+    days: str = "365"
+    expected_volume: str = ""
+    q: str = ""
+    items: list[ItemForm] = field(default_factory=list)
+    errors: dict[str, LongshuError] = field(default_factory=dict)
+
+
+def _new_item(resource: Resource) -> ItemForm:
+    return ItemForm(
+        resource=resource,
+        fields=[f.name for f in resource.fields],
+        region_column=requests.region_column(resource),
+    )
+
+
+def _read_form(session: Any, data: FormData) -> tuple[RequestForm, list[int]]:
+    """The request form as posted; returns it and the resource ids no longer offerable."""
+    form = RequestForm(
+        # one character over the limit is kept, so the length check names the field
+        scenario=str(data.get("scenario") or "")[:201],
+        purpose=str(data.get("purpose") or "")[:2001],
+        legal_basis=str(data.get("legal_basis") or "")[:2001],
+        days=str(data.get("days") or "")[:10],
+        expected_volume=str(data.get("expected_volume") or "")[:200],
+        q=str(data.get("q") or "")[:100],
+    )
+    ids: list[int] = []
+    for raw in data.getlist("resource")[:20]:
+        if isinstance(raw, str) and raw.isdigit() and int(raw) not in ids:
+            ids.append(int(raw))
+    found = _offerable_by_id(session, ids)
+    for rid in ids:
+        if rid not in found:
+            continue
+        resource = found[rid]
+        names = {f.name for f in resource.fields}
+        form.items.append(
+            ItemForm(
+                resource=resource,
+                fields=[f for f in data.getlist(f"fields_{rid}") if f in names],
+                regions=str(data.get(f"regions_{rid}") or "")[:1400],
+                modes=[m for m in data.getlist(f"modes_{rid}") if m in MODES],
+                region_column=requests.region_column(resource),
+            )
+        )
+    return form, [rid for rid in ids if rid not in found]
+
+
+def _regions(text: str) -> list[str]:
+    return [r for r in REGION_SPLIT.split(text.strip()) if r]
+
+
+def _check_form(form: RequestForm) -> bool:
+    """Field by field checks, so each error shows next to its input. True when clean."""
+    for name, low, high in (("scenario", 2, 200), ("purpose", 2, 2000), ("legal_basis", 2, 2000)):
+        if not low <= len(getattr(form, name).strip()) <= high:
+            form.errors[name] = TextLength(low=low, high=high)
+    if not (form.days.strip().isdigit() and 1 <= int(form.days.strip()) <= 1098):
+        form.errors["days"] = DaysInvalid()
+    if not form.items:
+        form.errors["items"] = NothingChosen()
+    for item in form.items:
+        if not item.fields:
+            item.errors.append(FieldsMissing())
+        if not item.modes:
+            item.errors.append(ModesMissing())
+        regions = _regions(item.regions)
+        if any(not (r.isdigit() and len(r) == 6) for r in regions) or len(regions) > 200:
+            item.errors.append(RegionsMalformed())
+        elif regions and item.region_column is None:
+            item.errors.append(RegionsUnavailable())
+    return not form.errors and not any(i.errors for i in form.items)
+
+
+def _form_page(
+    ctx: Ctx, form: RequestForm, error: LongshuError | None = None, status: int = 200
+) -> Response:
+    chosen = {i.resource.id for i in form.items}
+    found = [r for r in offerable(ctx.session, form.q) if r.id not in chosen] if form.q else []
+    shown = {r.provider_org_id for r in found} | {i.resource.provider_org_id for i in form.items}
+    bad = bool(form.errors or any(i.errors for i in form.items))
+    return render(
+        ctx.request,
+        "sharing/request_form.html",
+        {
+            "form": form,
+            "found": found,
+            "searched": bool(form.q),
+            "orgs": _org_names(ctx.session, shown),
+            "share_types": SHARE_TYPES,
+            "modes": MODES,
+            "error": error,
+        },
+        status_code=error.status if error else (422 if bad and status == 200 else status),
+    )
+
+
+@router.get("/console/sharing/requests/new")
+def request_form(q: str = "", ctx: Ctx = requires("sharing.request")) -> Response:
+    """The request form; ``?q=`` searches what may be asked for, ``?resource=`` pre-selects."""
+    form = RequestForm(q=q[:100])
+    ids = [int(r) for r in (ctx.request.query_params.getlist("resource"))[:20] if r.isdigit()]
+    for r in _offerable_by_id(ctx.session, ids).values():
+        form.items.append(_new_item(r))
+    return _form_page(ctx, form)
+
+
+@router.post("/console/sharing/requests/new")
+def request_from_form(
+    data: FormData = Depends(form_data),
+    ctx: Ctx = requires("sharing.request"),
+) -> Response:
+    """One form, several buttons (``do``): search the catalogue, add or remove a resource,
+    or file the request. Every input is kept on each round trip; nothing needs a script."""
+    form, gone = _read_form(ctx.session, data)
+    action = str(data.get("do") or "submit")[:20]
+    if action.startswith("add:") and action[4:].isdigit():
+        rid = int(action[4:])
+        if all(i.resource.id != rid for i in form.items) and len(form.items) < 20:
+            found = _offerable_by_id(ctx.session, [rid])
+            if rid in found:
+                form.items.append(_new_item(found[rid]))
+        return _form_page(ctx, form)
+    if action.startswith("remove:") and action[7:].isdigit():
+        form.items = [i for i in form.items if i.resource.id != int(action[7:])]
+        return _form_page(ctx, form)
+    if action != "submit":
+        return _form_page(ctx, form)
+    if gone:
+        return _form_page(ctx, form, ResourceNotShareable(resource=gone[0]))
+    if not _check_form(form):
+        return _form_page(ctx, form)
+    try:
+        filed = requests.submit(
+            ctx.session, ctx.actor, scenario=form.scenario, purpose=form.purpose,
+            legal_basis=form.legal_basis, days=int(form.days), expected_volume=form.expected_volume,
+            items=[
+                requests.ItemAsked(
+                    i.resource.id, tuple(i.fields), tuple(_regions(i.regions)), tuple(i.modes)
+                )
+                for i in form.items
+            ],
+        )  # fmt: skip
+    except LongshuError as exc:
+        ctx.session.rollback()  # the loaded resources reload on their next use
+        return _form_page(ctx, form, exc)
+    return RedirectResponse(f"/console/sharing/requests?filed={filed.id}", status_code=303)
+
+
+# --- my requests, the review queues, an item's page -----------------------------------------
+
+
+@dataclass
+class ItemRow:
+    item: ShareRequestItem
+    resource: Resource | None
+    instance: WorkflowInstance | None
+    overdue: bool
+
+
+def _rows(session: Any, items: list[ShareRequestItem]) -> list[ItemRow]:
+    now = utcnow()
+    found = _resources(session, {i.resource_id for i in items})
+    instances = _instances(session, [i.workflow_instance_id for i in items])
+    rows = []
+    for item in items:
+        instance = instances.get(item.workflow_instance_id or -1)
+        rows.append(ItemRow(item, found.get(item.resource_id), instance, _overdue(instance, now)))
+    return rows
+
+
+def _names_for(session: Any, rows: list[ItemRow]) -> dict[int, str]:
+    ids = {r.item.provider_org_id for r in rows} | {r.item.request.requester_org_id for r in rows}
+    return _org_names(session, ids)
+
+
+@router.get("/console/sharing")
+def sharing_home(ctx: Ctx = requires("sharing.read")) -> Response:
+    return RedirectResponse("/console/sharing/requests", status_code=303)
+
+
+@router.get("/console/sharing/requests")
+def my_requests(filed: str = "", state: str = "", ctx: Ctx = requires("sharing.read")) -> Response:
+    """The items the actor's department asked for, newest first."""
+    chosen = state if state in {s.code for s in ITEM_WORKFLOW.states} else None
+    rows = _rows(ctx.session, requests.list_items(ctx.session, ctx.actor, state=chosen))
+    return render(
+        ctx.request,
+        "sharing/my_requests.html",
+        {
+            "rows": rows,
+            "orgs": _names_for(ctx.session, rows),
+            "workflow": ITEM_WORKFLOW,
+            "state": chosen or "",
+            "filed": int(filed) if filed.isdigit() else None,
+            "open_states": OPEN_STATES,
+            "may_request": bool(access.decide(ctx.actor, "sharing.request")),
+        },
+    )
+
+
+@router.get("/console/sharing/reviews")
+def review_queue(ctx: Ctx = requires("sharing.review")) -> Response:
+    """The provider's reviewer: its department's items awaiting it. The bureau: every item
+    awaiting the bureau. Overdue items first."""
+    provider = _rows(
+        ctx.session,
+        requests.list_items(ctx.session, ctx.actor, side="provider", state="pending_provider")
+        if ctx.actor.org_id is not None and "dept_reviewer" in ctx.actor.roles
+        else [],
+    )
+    bureau: list[ItemRow] = []
+    if _is_bureau(ctx.actor):
+        waiting = ctx.session.scalars(
+            select(ShareRequestItem)
+            .where(ShareRequestItem.state == "pending_bureau")
+            .order_by(ShareRequestItem.id)
+            .limit(200)
+        )
+        bureau = _rows(ctx.session, list(waiting))
+    for queue in (provider, bureau):
+        queue.sort(
+            key=lambda r: (
+                not r.overdue,
+                r.instance.due_at if r.instance and r.instance.due_at else utcnow(),
+                r.item.id,
+            )
+        )
+    return render(
+        ctx.request,
+        "sharing/reviews.html",
+        {
+            "provider": provider,
+            "bureau": bureau,
+            "is_bureau": _is_bureau(ctx.actor),
+            "orgs": _names_for(ctx.session, provider + bureau),
+            "workflow": ITEM_WORKFLOW,
+        },
+    )
+
+
+def _visible_item(ctx: Ctx, item_id: int) -> ShareRequestItem:
+    """An item its requesting department, its provider or the bureau may see."""
+    item = requests.get_item(ctx.session, item_id)
+    sides = (item.request.requester_org_id, item.provider_org_id)
+    own = ctx.actor.org_id is not None and ctx.actor.org_id in sides
+    bureau = bool(ctx.actor.roles & BUREAU) and access.decide(ctx.actor, "sharing.review", item)
+    if not (own or bureau):
+        raise Forbidden()
+    return item
+
+
+def _item_page(ctx: Ctx, item_id: int, error: LongshuError | None = None, **kept: str) -> Response:
+    item = _visible_item(ctx, item_id)
+    request: ShareRequest = item.request
+    instance = workflow.get_instance(ctx.session, item.workflow_instance_id)
+    resource = ctx.session.get(Resource, item.resource_id)
+    labels = {f.name: f.label for f in resource.fields} if resource else {}
+    in_force = grades.grade_in_force(ctx.session, item.resource_id)
+    moves = {t.name for t in workflow.available_transitions(ctx.actor, instance)}
+    requester = ctx.session.get(User, request.requester_id) if request.requester_id else None
+    return render(
+        ctx.request,
+        "sharing/item.html",
+        {
+            "item": item,
+            "req": request,
+            "resource": resource,
+            "labels": labels,
+            "instance": instance,
+            "state": ITEM_WORKFLOW.state(item.state),
+            "workflow": ITEM_WORKFLOW,
+            "overdue": _overdue(instance, utcnow()),
+            "grade_in_force": in_force.grade if in_force else None,
+            "needs_bureau": requests.needs_bureau(ctx.session, item)
+            if item.state in OPEN_STATES
+            else None,
+            "masks": grants.masks_for(
+                ctx.session, item.resource_id, item.table_name, list(item.fields)
+            ),
+            "orgs": _org_names(ctx.session, {request.requester_org_id, item.provider_org_id}),
+            "requester": requester.display_name if requester else None,
+            "may_decide": bool(moves & {"approve", "forward", "bureau_approve"}),
+            "may_refuse": bool(moves & {"refuse", "bureau_refuse"}),
+            "may_withdraw": "withdraw" in moves
+            and ctx.actor.org_id == request.requester_org_id
+            and access.decide(ctx.actor, "sharing.request"),
+            "history": workflow.history(ctx.session, instance),
+            "grant": ctx.session.scalar(select(ShareGrant).where(ShareGrant.item_id == item.id)),
+            "share_types": SHARE_TYPES,
+            "error": error,
+            "kept": kept,
+        },
+        status_code=error.status if error else 200,
+    )
+
+
+@router.get("/console/sharing/items/{item_id}")
+def item_page(item_id: int, ctx: Ctx = requires("sharing.read")) -> Response:
+    return _item_page(ctx, item_id)
+
+
+def _decide(ctx: Ctx, item_id: int, work: Any, **kept: str) -> Response:
+    _visible_item(ctx, item_id)
+    try:
+        work()
+    except LongshuError as exc:
+        ctx.session.rollback()
+        return _item_page(ctx, item_id, error=exc, **kept)
+    return RedirectResponse(f"/console/sharing/items/{item_id}", status_code=303)
+
+
+@router.post("/console/sharing/items/{item_id}/approve")
+def approve_from_form(
+    item_id: int,
+    comment: Annotated[str, Form(max_length=2000)] = "",
+    ctx: Ctx = requires("sharing.review"),
+) -> Response:
+    return _decide(
+        ctx, item_id, lambda: requests.approve(ctx.session, ctx.actor, item_id, comment or None)
+    )
+
+
+@router.post("/console/sharing/items/{item_id}/refuse")
+def refuse_from_form(
+    item_id: int,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    ctx: Ctx = requires("sharing.review"),
+) -> Response:
+    """Refusal needs a reason: the workflow refuses a refusal without one."""
+    return _decide(
+        ctx, item_id, lambda: requests.refuse(ctx.session, ctx.actor, item_id, reason.strip()),
+        reason=reason,
+    )  # fmt: skip
+
+
+@router.post("/console/sharing/items/{item_id}/withdraw")
+def withdraw_from_form(
+    item_id: int,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    ctx: Ctx = requires("sharing.request"),
+) -> Response:
+    return _decide(
+        ctx, item_id,
+        lambda: requests.withdraw(ctx.session, ctx.actor, item_id, reason.strip() or None),
+    )  # fmt: skip
+
+
+# --- grants and each grant's API page --------------------------------------------------------
+
+
+@router.get("/console/sharing/grants")
+def grant_list(ctx: Ctx = requires("sharing.read")) -> Response:
+    """The department's grants as consumer and as provider; the bureau also sees all."""
+    mine = grants.grants_of(ctx.session, ctx.actor)
+    held = [g for g in mine if g.consumer_org_id == ctx.actor.org_id]
+    given = [g for g in mine if g.provider_org_id == ctx.actor.org_id]
+    every: list[ShareGrant] = []
+    if _is_bureau(ctx.actor):
+        every = list(
+            ctx.session.scalars(select(ShareGrant).order_by(ShareGrant.id.desc()).limit(200))
+        )
+    shown = held + given + every
+    orgs = {g.consumer_org_id for g in shown} | {g.provider_org_id for g in shown}
+    return render(
+        ctx.request,
+        "sharing/grants.html",
+        {
+            "held": held,
+            "given": given,
+            "every": every,
+            "orgs": _org_names(ctx.session, orgs),
+            "resources": _resources(ctx.session, {g.resource_id for g in shown}),
+            "may_revoke": {
+                g.id
+                for g in shown
+                if g.status == "active" and access.decide(ctx.actor, "sharing.revoke", g)
+            },
+        },
+    )
+
+
+@router.post("/console/sharing/grants/{grant_id}/revoke")
+def revoke_from_form(
+    grant_id: int,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    ctx: Ctx = requires("sharing.revoke"),
+) -> Response:
+    grant = grants.get_grant(ctx.session, ctx.actor, grant_id)
+    try:
+        if not 2 <= len(reason.strip()) <= 2000:
+            raise ReasonMissing()
+        grants.revoke(ctx.session, ctx.actor, grant.id, reason)
+    except LongshuError as exc:
+        ctx.session.rollback()
+        return _grant_page(ctx, grant_id, error=exc, reason=reason)
+    return RedirectResponse(f"/console/sharing/grants/{grant_id}", status_code=303)
+
+
+def _usage_today(session: Any, grant: ShareGrant) -> GrantUsage | None:
+    today = utcnow().astimezone(SHANGHAI).date()
+    return session.scalar(
+        select(GrantUsage).where(GrantUsage.grant_id == grant.id, GrantUsage.day == today)
+    )
+
+
+def _sample_body(grant: ShareGrant) -> dict[str, Any]:
+    body: dict[str, Any] = {"fields": list(grant.fields)[:4]}
+    if grant.region_column and grant.regions:
+        body["where"] = [{"field": grant.region_column, "op": "=", "value": grant.regions[0]}]
+    body["limit"] = 10
+    return body
+
+
+def _samples(grant: ShareGrant) -> dict[str, str]:
+    """curl and Python (httpx) calls of the query endpoint, filled with this grant."""
+    base = get_settings().base_url.rstrip("/")
+    url = f"{base}/api/v1/sharing/grants/{grant.id}/query"
+    body = json.dumps(_sample_body(grant), ensure_ascii=False)
+    pretty = json.dumps(_sample_body(grant), ensure_ascii=False, indent=4)
+    curl = (
+        f'curl -sS -X POST "{url}" \\\n'
+        '  -H "Authorization: Bearer $LONGSHU_TOKEN" \\\n'
+        '  -H "Content-Type: application/json" \\\n'
+        f"  -d '{body}'"
+    )
+    python = (
+        "import os\n\nimport httpx\n\n"
+        f"body = {pretty}\n"
+        "response = httpx.post(\n"
+        f'    "{url}",\n'
+        '    headers={"Authorization": f"Bearer {os.environ[\'LONGSHU_TOKEN\']}"},\n'
+        "    json=body,\n"
+        "    timeout=30,\n"
+        ")\n"
+        "response.raise_for_status()\n"
+        "answer = response.json()\n"
+        'print(answer["version"], answer["masked"], answer["rows_left_today"])\n'
+        'for row in answer["rows"]:\n'
+        "    print(row)\n"
+    )
+    return {"curl": curl, "python": python, "query_url": url, "base": base}
+
+
+@dataclass
+class TryForm:
+    """The try-it console's form, as the user left it."""
+
+    fields: list[str] = field(default_factory=list)
+    conditions: list[tuple[str, str, str]] = field(default_factory=list)
+    order: str = ""
+    descending: bool = False
+    limit: str = "10"
+    offset: str = "0"
+
+
+def _grant_page(
+    ctx: Ctx,
+    grant_id: int,
+    error: LongshuError | None = None,
+    tried: TryForm | None = None,
+    result: tuple[list[dict[str, Any]], dict[str, Any]] | None = None,
+    **kept: str,
+) -> Response:
+    grant = grants.get_grant(ctx.session, ctx.actor, grant_id)
+    resource = ctx.session.get(Resource, grant.resource_id)
+    labels = {f.name: f.label for f in resource.fields} if resource else {}
+    usage = _usage_today(ctx.session, grant)
+    may_try = (
+        grant.status == "active"
+        and "query" in grant.modes
+        and ctx.actor.org_id == grant.consumer_org_id
+        and bool(access.decide(ctx.actor, "sharing.use"))
+    )
+    form = tried or TryForm(fields=list(grant.fields))
+    while len(form.conditions) < MAX_CONDITIONS:
+        form.conditions.append(("", "=", ""))
+    return render(
+        ctx.request,
+        "sharing/grant.html",
+        {
+            "grant": grant,
+            "resource": resource,
+            "labels": labels,
+            "orgs": _org_names(ctx.session, {grant.consumer_org_id, grant.provider_org_id}),
+            "rows_today": usage.rows if usage else 0,
+            "calls_today": usage.calls if usage else 0,
+            "samples": _samples(grant),
+            "may_try": may_try,
+            "may_revoke": grant.status == "active"
+            and bool(access.decide(ctx.actor, "sharing.revoke", grant)),
+            "form": form,
+            "operators": [*OPERATORS, "in", "prefix"],
+            "max_limit": MAX_LIMIT,
+            "result": result,
+            "error": error,
+            "error_in_try": error is not None and tried is not None and may_try,
+            "kept": kept,
+            "tokens_page": "/console/account",
+        },
+        status_code=error.status if error else 200,
+    )
+
+
+@router.get("/console/sharing/grants/{grant_id}")
+def grant_page(grant_id: int, ctx: Ctx = requires("sharing.read")) -> Response:
+    """The grant's scope, its API endpoints with sample calls, and the try-it console."""
+    return _grant_page(ctx, grant_id)
+
+
+def _read_try(data: FormData) -> TryForm:
+    form = TryForm(
+        fields=[str(f)[:64] for f in data.getlist("fields")][:200],
+        order=str(data.get("order") or "")[:64],
+        descending=data.get("descending") == "1",
+        limit=str(data.get("limit") or "10")[:10],
+        offset=str(data.get("offset") or "0")[:10],
+    )
+    names, ops, values = (data.getlist(k)[:MAX_CONDITIONS] for k in ("cf", "cop", "cv"))
+    for i in range(min(len(names), len(ops), len(values))):
+        form.conditions.append((str(names[i])[:64], str(ops[i])[:10], str(values[i])[:1000]))
+    return form
+
+
+def _value(raw: str, op: str, numeric: bool, name: str) -> Any:
+    parts = [p for p in REGION_SPLIT.split(raw.strip()) if p] if op == "in" else [raw.strip()]
+    if numeric and op != "prefix":
+        try:
+            parts = [int(p) if re.fullmatch(r"-?\d+", p) else float(p) for p in parts]  # type: ignore[misc]
+        except ValueError as exc:
+            raise ConditionNotNumber(field=name) from exc
+    return parts if op == "in" else parts[0]
+
+
+def _spec(form: TryForm, types: dict[str, str]) -> QuerySpec:
+    """The structured query of the form (the service checks every name and value again)."""
+    limit, offset = form.limit.strip(), form.offset.strip()
+    if not (limit.isdigit() and 1 <= int(limit) <= MAX_LIMIT and offset.isdigit()):
+        raise LimitInvalid()
+    where = []
+    for name, op, raw in form.conditions:
+        if not name and not raw.strip():
+            continue
+        if not name or not raw.strip():
+            raise ConditionIncomplete()
+        numeric = types.get(name, "").lower() in NUMERIC_TYPES
+        where.append(Condition(name, op, _value(raw, op, numeric, name)))
+    return QuerySpec(
+        fields=tuple(form.fields),
+        where=tuple(where),
+        order_by=((form.order, form.descending),) if form.order else (),
+        limit=int(limit),
+        offset=int(offset),
+    )
+
+
+@router.post("/console/sharing/grants/{grant_id}/try")
+def try_query(
+    grant_id: int,
+    data: FormData = Depends(form_data),
+    ctx: Ctx = requires("sharing.use"),
+) -> Response:
+    """Run the try-it form's query within the grant as the signed-in user (``run_query``,
+    through ``lake.access``; it counts against the grant's quota like any call)."""
+    grant = grants.get_grant(ctx.session, ctx.actor, grant_id)
+    resource = ctx.session.get(Resource, grant.resource_id)
+    types = {f.name: f.data_type for f in resource.fields} if resource else {}
+    form = _read_try(data)
+    try:
+        result = run_query(ctx.session, ctx.actor, grant.id, _spec(form, types))
+    except LongshuError as exc:
+        ctx.session.rollback()
+        return _grant_page(ctx, grant_id, error=exc, tried=form)
+    ctx.session.flush()
+    return _grant_page(ctx, grant_id, tried=form, result=result)
