@@ -3,6 +3,7 @@ its own region's rows through ``lake.access``; apply is idempotent; disable revo
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 
 import pytest
@@ -20,6 +21,7 @@ from longshu.orgs import service as orgs_service
 from longshu.sharing import grants, returnflows
 from longshu.sharing.errors import GrantInactive, ResourceNotShareable
 from longshu.sharing.flow_errors import (
+    FlowBusy,
     FlowDisabled,
     FlowInvalid,
     FlowNoRegionColumn,
@@ -27,7 +29,7 @@ from longshu.sharing.flow_errors import (
     FlowResourceNotFound,
     FlowUnknownReceiver,
 )
-from longshu.sharing.flow_models import ReturnFlowMember
+from longshu.sharing.flow_models import ReturnFlow, ReturnFlowMember
 from longshu.sharing.models import ShareGrant, ShareRequest, ShareRequestItem
 
 LANZHOU = {"620102", "620103", "620104"}
@@ -384,3 +386,51 @@ def test_return_flows_over_http_and_pages(client, make_user, db, world):
     assert refused.status_code == 422 and 'data-testid="flow-error"' in refused.text
     no_csrf = client.post(f"/console/sharing/flows/{resource}/apply", data={})
     assert no_csrf.status_code in (400, 403)
+
+
+def _together(db, work, n: int = 2):
+    """Run ``work(session)`` in ``n`` threads at once, each in its own transaction (holding
+    SQLite's write lock from the start, as the HTTP layer does); returns results and errors."""
+    barrier, results, errors = threading.Barrier(n), [], []
+
+    def run() -> None:
+        with db.session() as s:
+            barrier.wait()
+            try:
+                s.connection(execution_options={"sqlite_immediate": True})
+                results.append(work(s))
+                s.commit()
+            except Exception as exc:  # collected and checked by the test
+                s.rollback()
+                errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors
+
+
+def test_two_applies_at_once_grant_each_department_once(db, world, people):
+    with db.session() as s:
+        returnflows.configure(s, people["police_admin"], world["resource"])
+        s.commit()
+    results, errors = _together(
+        db, lambda s: returnflows.apply(s, people["police_admin"], world["resource"])
+    )
+    assert errors == []
+    assert sorted(len(r.created) for r in results) == [0, 3]
+    assert sorted(len(r.kept) for r in results) == [0, 3]
+    with db.session() as s:
+        assert len(s.scalars(select(ShareGrant)).all()) == 3
+        assert len(s.scalars(select(ReturnFlowMember)).all()) == 3
+
+
+def test_two_first_configurations_at_once_make_one_flow(db, world, people):
+    results, errors = _together(
+        db, lambda s: returnflows.configure(s, people["bureau"], world["resource"]).id
+    )
+    assert all(isinstance(e, FlowBusy) for e in errors) and len(results) + len(errors) == 2
+    with db.session() as s:
+        assert len(s.scalars(select(ReturnFlow)).all()) == 1

@@ -44,6 +44,11 @@ class FlowDisabled(Conflict):
     message = "The return flow of resource {resource} is disabled."
 
 
+class FlowBusy(Conflict):
+    key = "sharing.flow_busy"
+    message = "The return flow of resource {resource} is being changed by someone else; try again."
+
+
 class DutyEditionNotFound(NotFound):
     key = "sharing.duty_edition_not_found"
     message = "Duty list edition {edition} does not exist."

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from longshu import events, workflow
@@ -34,6 +35,7 @@ from longshu.security import access
 from longshu.sharing import grants, requests
 from longshu.sharing.errors import ResourceNotShareable
 from longshu.sharing.flow_errors import (
+    FlowBusy,
     FlowDisabled,
     FlowInvalid,
     FlowNoRegionColumn,
@@ -100,9 +102,12 @@ def _shareable_table(session: Session, resource: Resource) -> str:
     return found[0].name
 
 
-def get_flow(session: Session, actor: Actor, resource_id: int) -> ReturnFlow:
-    """The flow of a resource, for its department or the bureau."""
-    flow = session.scalar(select(ReturnFlow).where(ReturnFlow.resource_id == resource_id))
+def get_flow(session: Session, actor: Actor, resource_id: int, *, lock: bool = False) -> ReturnFlow:
+    """The flow of a resource, for its department or the bureau. ``lock`` takes the row for
+    update (PostgreSQL), so that two applies or a disable and an apply run one after the
+    other; on SQLite callers hold the write lock from the start (``sqlite_immediate``)."""
+    query = select(ReturnFlow).where(ReturnFlow.resource_id == resource_id)
+    flow = session.scalar(query.with_for_update() if lock else query)
     if flow is None:
         raise FlowNotFound(resource=resource_id)
     access.require(actor, "sharing.flows", flow)
@@ -163,15 +168,23 @@ def configure(
             raise FlowUnknownReceiver(org=org_id)
     if not 1 <= days <= MAX_DAYS:
         raise FlowInvalid(detail=f"standing grants last 1 to {MAX_DAYS} days")
-    flow = session.scalar(select(ReturnFlow).where(ReturnFlow.resource_id == resource.id))
+    query = select(ReturnFlow).where(ReturnFlow.resource_id == resource.id)
+    flow = session.scalar(query.with_for_update())
+    new = flow is None
     if flow is None:
         flow = ReturnFlow(resource_id=resource.id, provider_org_id=resource.provider_org_id)
-        session.add(flow)
     flow.enabled = True
     flow.fields, flow.modes, flow.levels = chosen, chosen_modes, chosen_levels
     flow.receivers, flow.receiver_org_ids = receivers, listed
     flow.region_column, flow.days = column, days
     flow.updated_by, flow.updated_at = actor.id, utcnow()
+    if new:
+        try:
+            with session.begin_nested():
+                session.add(flow)
+                session.flush()
+        except IntegrityError as exc:  # configured at the same moment by someone else
+            raise FlowBusy(resource=resource.id) from exc
     for member in flow.members:  # configuring again lets hand-revoked departments back in
         if member.status == "withdrawn":
             member.status = "revoked"
@@ -304,7 +317,7 @@ def apply(session: Session, actor: Actor, resource_id: int) -> Applied:
     """Make the standing grants match the flow: grant new receivers, keep matching grants,
     replace changed ones, revoke those of departments no longer receiving. Idempotent.
     Emits ``sharing.flow_applied`` (and ``sharing.granted`` / ``sharing.grant_revoked``)."""
-    flow = get_flow(session, actor, resource_id)
+    flow = get_flow(session, actor, resource_id, lock=True)
     if not flow.enabled:
         raise FlowDisabled(resource=resource_id)
     resource = _resource(session, resource_id)
@@ -357,7 +370,7 @@ def apply(session: Session, actor: Actor, resource_id: int) -> Applied:
 def disable(session: Session, actor: Actor, resource_id: int, reason: str) -> ReturnFlow:
     """Stop the flow and revoke every standing grant with the reason given.
     Emits ``sharing.flow_disabled``."""
-    flow = get_flow(session, actor, resource_id)
+    flow = get_flow(session, actor, resource_id, lock=True)
     text = (reason or "").strip()
     if not 2 <= len(text) <= 2000:
         raise FlowInvalid(detail="disabling needs a reason of 2–2,000 characters")
