@@ -12,13 +12,14 @@ from typing import Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from longshu import events
 from longshu.actor import ANONYMOUS, Actor
 from longshu.db import get_database
 from longshu.errors import LongshuError
 from longshu.security.access import PERMISSIONS, require
-from longshu.security.identity import csrf
+from longshu.security.identity import csrf, signed
 from longshu.security.identity.errors import CsrfFailed
 
 
@@ -48,17 +49,40 @@ async def csrf_guard(request: Request) -> None:
         raise
 
 
+async def request_guard(request: Request) -> None:
+    """Before the route's session opens: a signed request (``Authorization: LONGSHU-SM2``) is
+    verified here, because its body must be read and that needs ``await``; any other request
+    gets the CSRF check. A signed request needs no CSRF token: a browser cannot send that
+    header across sites, and no cookie is looked at for it."""
+    authorization = request.headers.get("authorization", "")
+    if not signed.is_signed(authorization):
+        await csrf_guard(request)
+        return
+    body = await request.body()
+    request.state.signed_actor = await run_in_threadpool(
+        _authenticate_signed, request, authorization, body
+    )
+
+
+def _authenticate_signed(request: Request, authorization: str, body: bytes) -> Actor:
+    with get_database().sessionmaker() as session:
+        path = request.scope.get("root_path", "") + request.scope["path"]  # percent-decoded
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        return signed.authenticate(session, authorization, request.method, path, query, body)
+
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def requires(permission_name: str) -> Any:
-    """``ctx: Ctx = requires("domain.action")`` — checks CSRF, resolves the actor, checks the
+    """``ctx: Ctx = requires("domain.action")`` — checks CSRF or the request's signature,
+    resolves the actor, checks the
     permission and yields a ``Ctx`` whose session commits when the route returns, before the
     response is sent (and rolls back if the route raises)."""
     if permission_name not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission_name}")
 
-    def dependency(request: Request, _csrf: None = Depends(csrf_guard)) -> Iterator[Ctx]:
+    def dependency(request: Request, _guard: None = Depends(request_guard)) -> Iterator[Ctx]:
         from longshu.security.identity.service import resolve_actor
 
         database = get_database()

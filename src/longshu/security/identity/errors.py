@@ -110,3 +110,51 @@ class SingleSignOnUnavailable(LongshuError):
 class SingleSignOnFailed(NotSignedIn):
     key = "identity.sso_failed"
     message = "Single sign-on failed: {reason}"
+
+
+# --- signed requests (signed.py): each refusal is 401 and leaves its own event --------------
+
+
+class SignatureMalformed(NotSignedIn):
+    key = "identity.signature_malformed"
+    recorded = True
+    message = (
+        "The LONGSHU-SM2 authorization header is malformed: it needs app, ts, nonce (32 hex"
+        " digits) and sig (base64 of r ‖ s)."
+    )
+
+
+class SignatureUnknownApp(NotSignedIn):
+    key = "identity.signature_unknown_app"
+    recorded = True
+    message = "The application of this signed request is not known."
+
+
+class SignatureAppDisabled(NotSignedIn):
+    key = "identity.signature_app_disabled"
+    recorded = True
+    message = "The application of this signed request is disabled."
+
+
+class SignatureNoKey(NotSignedIn):
+    key = "identity.signature_no_key"
+    recorded = True
+    message = "The application has no signing key registered."
+
+
+class SignatureInvalid(NotSignedIn):
+    key = "identity.signature_invalid"
+    recorded = True
+    message = "The request signature does not match the request."
+
+
+class SignatureStale(NotSignedIn):
+    key = "identity.signature_stale"
+    recorded = True
+    message = "The request timestamp is more than {window} seconds from the server's clock."
+
+
+class SignatureReplayed(NotSignedIn):
+    key = "identity.signature_replayed"
+    recorded = True
+    message = "This signed request was already received (its nonce was used)."

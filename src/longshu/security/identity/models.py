@@ -112,3 +112,35 @@ class ApiToken(Base):
 
     user: Mapped[User | None] = relationship(lazy="joined")
     app: Mapped[AppCredential | None] = relationship(lazy="joined")
+
+
+class AppSigningKey(Base):
+    """An application's SM2 public key for signed requests (``signed.py``). One key is live per
+    application; registering a new one retires the old at once (``retired_at``)."""
+
+    __tablename__ = "app_signing_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(
+        ForeignKey("app_credential.id", ondelete="CASCADE"), index=True
+    )
+    public_key: Mapped[str] = mapped_column(String(130))  # hex of 04 ‖ x ‖ y
+    key_id: Mapped[str] = mapped_column(String(16))  # signing.key_id_for("sm2-sm3", key)
+    created_by: Mapped[int | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[dt.datetime | None]
+    last_used_at: Mapped[dt.datetime | None]
+
+
+class SignedRequestNonce(Base):
+    """A nonce an application has used in a signed request. The unique constraint is what
+    refuses a replay, also when two processes see the same request at once; rows older than
+    the timestamp window are purged (a request that old is refused by its timestamp)."""
+
+    __tablename__ = "signed_request_nonce"
+    __table_args__ = (UniqueConstraint("app_id", "nonce"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("app_credential.id", ondelete="CASCADE"))
+    nonce: Mapped[str] = mapped_column(String(32))
+    signed_at: Mapped[dt.datetime] = mapped_column(index=True)  # the request's own timestamp

@@ -24,7 +24,7 @@ from longshu.db import Page, paginate, utcnow
 from longshu.security import access
 from longshu.security.access.roles import ROLES
 from longshu.security.crypto import envelope
-from longshu.security.identity import passwords
+from longshu.security.identity import passwords, signed
 from longshu.security.identity.errors import (
     AccountDisabled,
     AccountLocked,
@@ -32,6 +32,7 @@ from longshu.security.identity.errors import (
     InvalidUsername,
     ScopeNotAllowed,
     SecondFactorInvalid,
+    SignatureMalformed,
     TokenExpired,
     TokenInvalid,
     TokenNotFound,
@@ -392,10 +393,34 @@ def create_token(
     administrator). The secret is returned once and stored only as a digest."""
     if app is None:
         access.require(actor, "account.self")
-        owner_roles = actor.roles
     else:
         access.require(actor, "users.manage")
-        owner_roles = frozenset(app.roles)
+    return _issue_token(session, actor, name, scopes, days, app)
+
+
+def issue_app_token(
+    session: Session,
+    actor: Actor,
+    app: AppCredential,
+    name: str,
+    scopes: Iterable[str],
+    days: int = 90,
+) -> tuple[ApiToken, str]:
+    """A bearer token for an application credential, for a caller that has already decided
+    ``actor`` may manage ``app`` (``sharing.credentials``: its department's data manager).
+    Scopes are limited to what the application's roles allow; the secret is returned once."""
+    return _issue_token(session, actor, name, scopes, days, app)
+
+
+def _issue_token(
+    session: Session,
+    actor: Actor,
+    name: str,
+    scopes: Iterable[str],
+    days: int,
+    app: AppCredential | None,
+) -> tuple[ApiToken, str]:
+    owner_roles = actor.roles if app is None else frozenset(app.roles)
     if not 1 <= days <= MAX_TOKEN_DAYS:
         raise ScopeNotAllowed(scope=f"days={days}")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -411,7 +436,10 @@ def create_token(
     )
     session.add(token)
     session.flush()
-    events.emit(session, TOKEN_CREATED, actor, subject=token, scopes=token.scopes, days=days)
+    events.emit(
+        session, TOKEN_CREATED, actor, subject=token, scopes=token.scopes, days=days,
+        app_id=token.app_id,
+    )  # fmt: skip
     return token, secret
 
 
@@ -459,6 +487,7 @@ def actor_for_token(session: Session, secret: str) -> Actor:
         raise TokenExpired()
     if token.app is not None:
         if token.app.disabled_at is not None:
+            events.emit(session, TOKEN_REJECTED, ANONYMOUS, subject=token, reason="app_disabled")
             raise TokenRevoked()
         owner = Actor(
             kind="app",
@@ -522,12 +551,19 @@ CSRF_REJECTED = events.define(
 
 
 def resolve_actor(session: Session, request: object) -> Actor:
-    """The actor behind a request: a bearer token, else the session cookie, else anonymous.
+    """The actor behind a request: a signed request's application (LONGSHU-SM2), a bearer
+    token, else the session cookie, else anonymous.
     Sets ``request.state.actor`` (and ``login``) for the pages."""
     headers = request.headers  # type: ignore[attr-defined]
     auth = headers.get("authorization", "")
     login = None
-    if auth.lower().startswith("bearer "):
+    if signed.is_signed(auth):
+        # verified (body and nonce included) by ``context.request_guard`` before the route's
+        # session opened; without that verdict the request is not signed in
+        actor = getattr(request.state, "signed_actor", None)  # type: ignore[attr-defined]
+        if actor is None:
+            raise SignatureMalformed()
+    elif auth.lower().startswith("bearer "):
         actor = actor_for_token(session, auth[7:].strip())
     else:
         actor, login = actor_for_session(session, request.cookies.get(SESSION_COOKIE))  # type: ignore[attr-defined]
