@@ -338,8 +338,20 @@ def test_return_flows_over_http_and_pages(client, make_user, db, world):
     other = bearer_for(db, make_user("wj_flow", "dept_data_admin", org_id=world["lanzhou"]))
     url = f"/api/v1/sharing/flows/{resource}"
     assert client.put(url, json={"levels": ["county"]}, headers=other).status_code == 403
-    bad = client.put(url, json={"levels": ["province"]}, headers=admin)
-    assert bad.status_code == 422
+    for body in (
+        {"levels": ["province"]},
+        {"modes": ["download"]},
+        {"receivers": "list", "receiver_org_ids": list(range(1, 502))},  # oversized
+        {"receivers": "list", "receiver_org_ids": [999999]},  # unknown department
+        {"fields": ["x" * 65]},
+        {"days": 0},
+    ):
+        assert client.put(url, json=body, headers=admin).status_code == 422, body
+    malformed = client.put(
+        url, content=b"{not json", headers=admin | {"Content-Type": "application/json"}
+    )
+    assert malformed.status_code == 422
+    assert client.put("/api/v1/sharing/flows/999999", json={}, headers=admin).status_code == 404
     made = client.put(url, json={"fields": ["xm", "xzqh"], "levels": ["county"]}, headers=admin)
     assert made.status_code == 200, made.text
     assert made.json()["enabled"] is True and made.json()["region_column"] == "xzqh"
