@@ -217,7 +217,9 @@ def test_build_download_decrypt_receipt_and_destruction_after_revocation(
     assert done.state == "destroyed" and done.destruction["kind"] == "destroyed"
     assert done.files_removed_at is not None
     assert [p.name for p in folder.iterdir()] == [MANIFEST]  # the data file is gone
-    assert events_of(db, "sharing.destruction_confirmed")[0].payload["late"] is True
+    [confirmed] = events_of(db, "sharing.destruction_confirmed")
+    assert confirmed.payload["late"] is True
+    assert confirmed.payload["removed_files"] == ["data.parquet.lse"]
     with db.session() as s:
         assert deliveries.manifest_of(s, people["user"], delivery_id) == manifest  # kept
         with pytest.raises(DeliveryFilesGone):
@@ -535,7 +537,7 @@ def test_delivery_routes_and_pages_over_http(
     assert page.status_code == 200 and f'data-testid="overdue-{delivery_id}"' in page.text
     mine_page = client.get("/console/sharing/deliveries", headers=user)
     assert mine_page.status_code == 200 and 'data-state="overdue"' in mine_page.text
-    assert "销毁" in mine_page.text
+    assert "销毁" in mine_page.text and "省交通运输厅" in mine_page.text
 
     confirmation = sign(db, delivery_id, department, "destroyed")
     done = client.post(f"{base}/deliveries/{delivery_id}/destruction",

@@ -326,6 +326,18 @@ def get_delivery(session: Session, actor: Actor, delivery_id: int) -> Delivery:
     return delivery
 
 
+def sees_all(actor: Actor) -> bool:
+    """The bureau (``sharing.review`` over any department) sees every department's deliveries."""
+    return bool(access.decide(actor, "sharing.review", _ANY_PROVIDER))
+
+
+class _AnyProvider:
+    owner_org_id = -1  # no real department: only roles that act for every department pass
+
+
+_ANY_PROVIDER = _AnyProvider()
+
+
 def _held(session: Session, actor: Actor, delivery_id: int) -> Delivery:
     delivery = get_delivery(session, actor, delivery_id)
     if actor.org_id is None or actor.org_id != delivery.consumer_org_id:
@@ -345,7 +357,7 @@ def list_deliveries(
     (``"provider"``); ``"all"`` is every department's, for the bureau (others get their own
     department's, either side)."""
     query = select(Delivery)
-    if side == "all" and access.decide(actor, "sharing.review", Delivery(provider_org_id=-1)):
+    if side == "all" and sees_all(actor):
         pass
     elif side == "provider":
         query = query.where(Delivery.provider_org_id == actor.org_id)
@@ -527,28 +539,35 @@ def confirm_destruction(
             delivery=delivery.id, state=delivery.state, record="destruction confirmation"
         )
     late = was == "overdue" or (delivery.due_at is not None and now > delivery.due_at)
+    # The confirmation is signed and verified: the platform's copy goes now. (Should the commit
+    # fail after this, the file is gone but the state is not: the department uploads again.)
+    removed = remove_files(delivery)
+    delivery.files_removed_at = utcnow()
     events.emit(
         session, DESTROYED, actor, subject=delivery,
         **_facts(delivery, previous=was, late=late, manifest_sm3=delivery.manifest_sm3,
-                 signer_key_id=record.key_id, signed_at=record.as_json()["signed_at"]),
+                 signer_key_id=record.key_id, signed_at=record.as_json()["signed_at"],
+                 removed_files=removed),
     )  # fmt: skip
-    remove_files(delivery)
-    delivery.files_removed_at = utcnow()
     return delivery
 
 
-def remove_files(delivery: Delivery) -> None:
-    """Delete the package's data file; the manifest stays beside it (and in the database)."""
+def remove_files(delivery: Delivery) -> list[str]:
+    """Delete the package's data file(s); the manifest stays beside them (and in the database).
+    Returns the names removed."""
     folder = exchange_dir() / delivery.package_id
     if not folder.is_dir():
-        return
-    for child in folder.iterdir():
+        return []
+    removed = []
+    for child in sorted(folder.iterdir()):
         if child.name == MANIFEST:
             continue
         if child.is_dir():
             shutil.rmtree(child, ignore_errors=True)
         else:
             child.unlink(missing_ok=True)
+        removed.append(child.name)
+    return removed
 
 
 # --- the periodic sweep -----------------------------------------------------------------------

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from sqlalchemy import select
 
-from longshu.security import access
+from longshu.orgs.models import Organization
 from longshu.security.context import Ctx, requires
 from longshu.sharing import deliveries
 from longshu.sharing.delivery_models import Delivery
@@ -41,8 +42,16 @@ STATE_LABELS = {
 }
 
 
-def _bureau(ctx: Ctx) -> bool:
-    return bool(access.decide(ctx.actor, "sharing.review", Delivery(provider_org_id=-1)))
+def _names(ctx: Ctx, found: list[Delivery]) -> dict[int, str]:
+    ids = {d.consumer_org_id for d in found} | {d.provider_org_id for d in found}
+    if not ids:
+        return {}
+    rows = ctx.session.execute(
+        select(Organization.id, Organization.short_name, Organization.name).where(
+            Organization.id.in_(ids)
+        )
+    )
+    return {i: short or name for i, short, name in rows}
 
 
 @router.get("/console/sharing/deliveries")
@@ -53,7 +62,12 @@ def my_deliveries(ctx: Ctx = requires("sharing.read")) -> Response:
     return render(
         ctx.request,
         "sharing/exchange_deliveries.html",
-        {"received": received, "given": given, "labels": STATE_LABELS},
+        {
+            "received": received,
+            "given": given,
+            "labels": STATE_LABELS,
+            "orgs": _names(ctx, received + given),
+        },
     )
 
 
@@ -61,10 +75,15 @@ def my_deliveries(ctx: Ctx = requires("sharing.read")) -> Response:
 def overdue_destructions(ctx: Ctx = requires("sharing.read")) -> Response:
     """Packages whose destruction confirmation is overdue: the provider's own (and the
     consumer's own), every department's for the bureau."""
-    side = "all" if _bureau(ctx) else "both"
+    side = "all" if deliveries.sees_all(ctx.actor) else "both"
     found = deliveries.list_deliveries(ctx.session, ctx.actor, side=side, state="overdue")
     return render(
         ctx.request,
         "sharing/exchange_overdue.html",
-        {"overdue": found, "bureau": side == "all", "labels": STATE_LABELS},
+        {
+            "overdue": found,
+            "bureau": side == "all",
+            "labels": STATE_LABELS,
+            "orgs": _names(ctx, found),
+        },
     )
