@@ -21,6 +21,7 @@ from longshu import events
 from longshu.actor import ANONYMOUS, Actor
 from longshu.config import get_settings
 from longshu.db import Page, paginate, utcnow
+from longshu.errors import Forbidden
 from longshu.security import access
 from longshu.security.access.roles import ROLES
 from longshu.security.crypto import envelope
@@ -420,6 +421,9 @@ def _issue_token(
     days: int,
     app: AppCredential | None,
 ) -> tuple[ApiToken, str]:
+    if app is None and actor.kind != "user":
+        # a personal token is a user's: an application's id is no user id
+        raise Forbidden()
     owner_roles = actor.roles if app is None else frozenset(app.roles)
     if not 1 <= days <= MAX_TOKEN_DAYS:
         raise ScopeNotAllowed(scope=f"days={days}")

@@ -52,6 +52,9 @@ VERSION = "LONGSHU-SM2-V1"
 WINDOW_SECONDS = 300
 PURGE_EVERY_SECONDS = 60
 MAX_HEADER_LENGTH = 400
+# A signed request acts in sharing only (as an application token scoped "sharing.*" does):
+# never on account routes, whose "self" is a user.
+SIGNED_SCOPES = frozenset({"sharing.*"})
 
 SIGNATURE_REJECTED = events.define(
     "identity.signature_rejected", "拒绝签名请求", "Signed request refused"
@@ -226,6 +229,7 @@ def _verify(
         name=app.name,
         org_id=app.org_id,
         roles=frozenset(app.roles),
+        scopes=SIGNED_SCOPES,
         mfa=True,
     )
     return _Verified(actor, key.id, key.key_id, key.last_used_at, header)
