@@ -228,7 +228,7 @@ def test_refusal_without_a_reason_is_an_error_on_the_page(client, db, orgs, regi
         data={"reason": "  ", "csrf_token": csrf_of(reviewer)},
     )
     assert empty.status_code == 422
-    assert 'data-testid="item-error"' in empty.text and "需要填写意见" in empty.text
+    assert 'data-testid="item-error"' in empty.text and "请填写理由" in empty.text
     with db.session() as s:
         assert s.get(ShareRequestItem, item_id).state == "pending_provider"
     refused = reviewer.post(
@@ -263,6 +263,10 @@ def test_another_department_can_neither_see_nor_decide(client, db, orgs, registr
         f"/console/sharing/items/{item_id}/approve", data={"csrf_token": csrf_of(own)}
     )
     assert forced.status_code == 403
+    no_reason = own.post(
+        f"/console/sharing/items/{item_id}/refuse", data={"reason": "", "csrf_token": csrf_of(own)}
+    )
+    assert no_reason.status_code == 403  # no say on it, whatever the form holds
     with db.session() as s:
         assert s.get(ShareRequestItem, item_id).state == "pending_provider"
     citizen = signed_in_as("gz7", "public", None)

@@ -176,7 +176,7 @@ def _offerable_query() -> Any:
 
 
 def offerable(session: Any, q: str, limit: int = 20) -> list[Resource]:
-    """Published, shareable resources with data whose name, code or keywords hold ``q``."""
+    """Published, shareable resources with data whose name holds ``q`` (or whose code is it)."""
     query = _offerable_query()
     text = q.strip()[:100]
     if text:
@@ -548,11 +548,18 @@ def refuse_from_form(
     reason: Annotated[str, Form(max_length=2000)] = "",
     ctx: Ctx = requires("sharing.review"),
 ) -> Response:
-    """Refusal needs a reason: the workflow refuses a refusal without one."""
-    return _decide(
-        ctx, item_id, lambda: requests.refuse(ctx.session, ctx.actor, item_id, reason.strip()),
-        reason=reason,
-    )  # fmt: skip
+    """Refusal needs a reason (checked here to say so plainly; the workflow also refuses a
+    refusal without one)."""
+
+    def refuse() -> None:
+        item = requests.get_item(ctx.session, item_id)
+        instance = workflow.get_instance(ctx.session, item.workflow_instance_id)
+        allowed = {t.name for t in workflow.available_transitions(ctx.actor, instance)}
+        if allowed & {"refuse", "bureau_refuse"} and not 2 <= len(reason.strip()) <= 2000:
+            raise ReasonMissing()
+        requests.refuse(ctx.session, ctx.actor, item_id, reason.strip())
+
+    return _decide(ctx, item_id, refuse, reason=reason)
 
 
 @router.post("/console/sharing/items/{item_id}/withdraw")
