@@ -99,8 +99,8 @@ def test_redis_counters_are_shared_by_processes(redis_backend, monkeypatch):
     # two API processes: two independent clients over the same keys
     first = ratelimit.RedisCounters("redis://127.0.0.1:6379/0", f"{redis_backend}:sharing:")
     second = ratelimit.RedisCounters("redis://127.0.0.1:6379/0", f"{redis_backend}:sharing:")
-    assert first.incr(["rl:g:7:300"], 70) == [1]
-    assert second.incr(["rl:g:7:300"], 70) == [2]
+    assert first.incr(["rl:g:7:300"], 70) == ([1], 0)
+    assert second.incr(["rl:g:7:300"], 70, "eg:cool:7:app:41") == ([2], 0)
     assert 0 < first.client.ttl(f"{redis_backend}:sharing:rl:g:7:300") <= 70
     # admit() through the configured backend sees what the other "processes" counted
     ratelimit.admit(APP, 7, 3, mode="verify")
@@ -149,6 +149,9 @@ def test_a_flood_trips_the_guard_once_and_a_normal_mix_does_not(backend, request
     with pytest.raises(VerifyCoolingDown) as waiting:
         guard.before(APP, 5)
     assert waiting.value.event is None and 880 < waiting.value.retry_after <= 900
+    with pytest.raises(VerifyCoolingDown):  # admit reads the cool-down in its round trip
+        ratelimit.admit(APP, 5, 1000, mode="verify", guarded=True)
+    ratelimit.admit(APP, 5, 1000, mode="query")  # the query API is not held
     guard.before(OTHER_APP, 5)  # the other credential is not affected
     guard.before(APP, 6)  # nor the same credential on another grant
 

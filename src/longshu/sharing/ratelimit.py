@@ -12,8 +12,8 @@ A refused call still counts in its window. Over a limit: ``RateLimited`` (429) w
 counter and window (not one per refused call).
 
 **Enumeration guard** (``EnumerationGuard``, verification only): the checks and the unmatched
-ones (``no_match`` + ``not_found``) of each (grant, credential) in buckets of
-``bucket_seconds`` over a sliding ``window_seconds``; when at least ``min_checks`` were made
+ones (``no_match`` + ``not_found``) of each (grant, credential) over a sliding
+``window_seconds`` (two fixed windows, the older weighted by its share still inside); when at least ``min_checks`` were made
 and ``miss_ratio`` of them missed, ``sharing.verify_alarm`` is emitted (an alert monitoring
 subscribes to) and the pair is refused (``VerifyCoolingDown``, 429 with ``Retry-After``) for
 ``cooldown_seconds``, the call that tripped it included. One alarm per cool-down.
@@ -60,7 +60,6 @@ class LimitSettings(BaseSettings):
     limits_backend: str = "auto"  # auto | local | redis
     credential_per_minute: int = 60_000
     guard_window_seconds: int = 300
-    guard_bucket_seconds: int = 10
     guard_min_checks: int = 200
     guard_miss_ratio: float = 0.5
     guard_cooldown_seconds: int = 900
@@ -81,11 +80,18 @@ def credential_of(actor: Actor) -> str:
 
 
 class Counters(Protocol):
-    def incr(self, keys: list[str], ttl: int) -> list[int]: ...
-    def once(self, key: str, ttl: int) -> bool: ...
+    def incr(self, keys: list[str], ttl: int, peek: str | None = None) -> tuple[list[int], int]:
+        """Add one to each key (made with ``ttl``); and the seconds ``peek`` has left."""
+
+    def once(self, key: str, ttl: int) -> bool:
+        """True for the first caller while ``key`` lives."""
+
     def ttl(self, key: str) -> int: ...
-    def add(self, key: str, values: dict[str, int], ttl: int) -> None: ...
-    def sums(self, keys: list[str], fields: tuple[str, ...]) -> dict[str, int]: ...
+
+    def add_read(
+        self, key: str, values: dict[str, int], ttl: int, other: str
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        """Add ``values`` to the counts under ``key``; its counts and those under ``other``."""
 
 
 class LocalCounters:
@@ -105,7 +111,7 @@ class LocalCounters:
         found = self._values.get(key)
         return found[1] if found and found[0] > now else None
 
-    def incr(self, keys: list[str], ttl: int) -> list[int]:
+    def incr(self, keys: list[str], ttl: int, peek: str | None = None) -> tuple[list[int], int]:
         now = time.monotonic()
         out = []
         with self._lock:
@@ -119,7 +125,8 @@ class LocalCounters:
                     value = 1
                     self._values[key] = (now + ttl, 1)
                 out.append(value)
-        return out
+            left = self._values.get(peek) if peek else None
+        return out, int(left[0] - now) + 1 if left and left[0] > now else 0
 
     def once(self, key: str, ttl: int) -> bool:
         now = time.monotonic()
@@ -135,7 +142,9 @@ class LocalCounters:
             found = self._values.get(key)
             return int(found[0] - now) + 1 if found and found[0] > now else 0
 
-    def add(self, key: str, values: dict[str, int], ttl: int) -> None:
+    def add_read(
+        self, key: str, values: dict[str, int], ttl: int, other: str
+    ) -> tuple[dict[str, int], dict[str, int]]:
         now = time.monotonic()
         with self._lock:
             found = self._get(key, now)
@@ -144,16 +153,7 @@ class LocalCounters:
                 merged[name] = merged.get(name, 0) + value
             expires = self._values[key][0] if found else now + ttl
             self._values[key] = (expires, merged)
-
-    def sums(self, keys: list[str], fields: tuple[str, ...]) -> dict[str, int]:
-        now = time.monotonic()
-        total = dict.fromkeys(fields, 0)
-        with self._lock:
-            for key in keys:
-                found = self._get(key, now) or {}
-                for name in fields:
-                    total[name] += int(found.get(name, 0))
-        return total
+            return dict(merged), dict(self._get(other, now) or {})
 
 
 class RedisCounters:
@@ -165,13 +165,16 @@ class RedisCounters:
         self.prefix = prefix
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
-    def incr(self, keys: list[str], ttl: int) -> list[int]:
+    def incr(self, keys: list[str], ttl: int, peek: str | None = None) -> tuple[list[int], int]:
         pipe = self.client.pipeline(transaction=False)
         for key in keys:
             pipe.incr(self.prefix + key)
             pipe.expire(self.prefix + key, ttl, nx=True)
+        if peek:
+            pipe.ttl(self.prefix + peek)
         replies = pipe.execute()
-        return [int(v) for v in replies[0::2]]
+        left = int(replies[-1]) if peek else 0
+        return [int(v) for v in replies[0 : 2 * len(keys) : 2]], max(left, 0)
 
     def once(self, key: str, ttl: int) -> bool:
         return bool(self.client.set(self.prefix + key, 1, nx=True, ex=ttl))
@@ -180,22 +183,19 @@ class RedisCounters:
         left = int(self.client.ttl(self.prefix + key))
         return left if left > 0 else 0
 
-    def add(self, key: str, values: dict[str, int], ttl: int) -> None:
+    def add_read(
+        self, key: str, values: dict[str, int], ttl: int, other: str
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        names = list(values)
         pipe = self.client.pipeline(transaction=False)
-        for name, value in values.items():
-            pipe.hincrby(self.prefix + key, name, value)
+        for name in names:
+            pipe.hincrby(self.prefix + key, name, values[name])
         pipe.expire(self.prefix + key, ttl, nx=True)
-        pipe.execute()
-
-    def sums(self, keys: list[str], fields: tuple[str, ...]) -> dict[str, int]:
-        pipe = self.client.pipeline(transaction=False)
-        for key in keys:
-            pipe.hmget(self.prefix + key, list(fields))
-        total = dict.fromkeys(fields, 0)
-        for reply in pipe.execute():
-            for name, value in zip(fields, reply, strict=True):
-                total[name] += int(value or 0)
-        return total
+        pipe.hmget(self.prefix + other, names)
+        replies = pipe.execute()
+        mine = {name: int(v) for name, v in zip(names, replies[: len(names)], strict=True)}
+        theirs = {name: int(v or 0) for name, v in zip(names, replies[-1], strict=True)}
+        return mine, theirs
 
 
 class Fallback:
@@ -285,15 +285,22 @@ def current_window(now: float | None = None) -> Window:
     return Window(minute, max(1, int((minute + 1) * 60 - now + 0.999)))
 
 
-def admit(actor: Actor, grant_id: int, rate_per_minute: int, *, mode: str) -> None:
-    """Count one call of ``actor`` on grant ``grant_id``; ``RateLimited`` over either limit."""
+def admit(
+    actor: Actor, grant_id: int, rate_per_minute: int, *, mode: str, guarded: bool = False
+) -> None:
+    """Count one call of ``actor`` on grant ``grant_id``; ``RateLimited`` over either limit.
+    ``guarded`` (verification): also ``VerifyCoolingDown`` while the enumeration guard holds
+    the pair, read in the same round trip."""
     window = current_window()
     credential = credential_of(actor)
     per_credential = limit_settings().credential_per_minute
     store = counters()
-    grant_count, credential_count = store.incr(
-        [f"rl:g:{grant_id}:{window.minute}", f"rl:c:{credential}:{window.minute}"], 70
+    cooling = f"eg:cool:{grant_id}:{credential}" if guarded else None
+    (grant_count, credential_count), cool_left = store.incr(
+        [f"rl:g:{grant_id}:{window.minute}", f"rl:c:{credential}:{window.minute}"], 70, cooling
     )
+    if cool_left > 0:
+        raise VerifyCoolingDown(cool_left, grant=grant_id)
     for scope, count, limit in (
         ("grant", grant_count, rate_per_minute),
         ("credential", credential_count, per_credential),
@@ -317,9 +324,9 @@ def admit(actor: Actor, grant_id: int, rate_per_minute: int, *, mode: str) -> No
 
 
 class EnumerationGuard:
-    """Sliding-window miss ratio per (grant, credential); see the module's docstring."""
-
-    FIELDS = ("checks", "misses")
+    """Miss ratio per (grant, credential) over a sliding window, approximated by two fixed
+    windows of ``window_seconds``: the previous one's counts weighted by the share of it still
+    inside the sliding window, plus the current one's (one round trip a call)."""
 
     def __init__(self, settings: LimitSettings | None = None) -> None:
         self.settings = settings or limit_settings()
@@ -333,26 +340,34 @@ class EnumerationGuard:
         if left > 0:
             raise VerifyCoolingDown(left, grant=grant_id)
 
+    def seen(self, actor: Actor, grant_id: int, checks: int, misses: int) -> dict[str, float]:
+        """Count a call's checks; the (weighted) checks and misses in the sliding window."""
+        s = self.settings
+        width = max(1, s.guard_window_seconds)
+        now = time.time()
+        window = int(now // width)
+        pair = self._pair(grant_id, actor)
+        current, previous = counters().add_read(
+            f"eg:{pair}:{window}", {"checks": checks, "misses": misses}, 2 * width + 5,
+            f"eg:{pair}:{window - 1}",
+        )  # fmt: skip
+        weight = 1 - (now - window * width) / width
+        return {
+            name: current.get(name, 0) + weight * previous.get(name, 0)
+            for name in ("checks", "misses")
+        }
+
     def after(self, actor: Actor, grant_id: int, checks: int, misses: int) -> None:
         """Count a call's checks; over the threshold: alarm (once) and ``VerifyCoolingDown``."""
         s = self.settings
-        store = counters()
-        pair = self._pair(grant_id, actor)
-        bucket = int(time.time() // s.guard_bucket_seconds)
-        span = max(1, s.guard_window_seconds // s.guard_bucket_seconds)
-        store.add(
-            f"eg:{pair}:{bucket}",
-            {"checks": checks, "misses": misses},
-            s.guard_window_seconds + s.guard_bucket_seconds,
-        )
-        seen = store.sums(
-            [f"eg:{pair}:{b}" for b in range(bucket - span + 1, bucket + 1)], self.FIELDS
-        )
+        seen = self.seen(actor, grant_id, checks, misses)
         if (
             seen["checks"] < s.guard_min_checks
             or seen["misses"] < s.guard_miss_ratio * seen["checks"]
         ):
             return
+        store = counters()
+        pair = self._pair(grant_id, actor)
         first = store.once(f"eg:cool:{pair}", s.guard_cooldown_seconds)
         error = VerifyCoolingDown(
             store.ttl(f"eg:cool:{pair}") or s.guard_cooldown_seconds, grant=grant_id
@@ -360,8 +375,9 @@ class EnumerationGuard:
         if first:
             error.event = (
                 VERIFY_ALARM, actor, ("sharing_grant", grant_id),
-                {"credential": credential_of(actor), "checks": seen["checks"],
-                 "misses": seen["misses"], "miss_ratio": round(seen["misses"] / seen["checks"], 3),
+                {"credential": credential_of(actor), "checks": round(seen["checks"]),
+                 "misses": round(seen["misses"]),
+                 "miss_ratio": round(seen["misses"] / seen["checks"], 3),
                  "window_seconds": s.guard_window_seconds, "threshold": s.guard_miss_ratio,
                  "min_checks": s.guard_min_checks, "cooldown_seconds": s.guard_cooldown_seconds},
             )  # fmt: skip

@@ -539,8 +539,7 @@ def verify(
         raise BatchTooLarge(limit=MAX_BATCH, count=len(keys))
     guard = ratelimit.EnumerationGuard()
     try:
-        ratelimit.admit(actor, grant.id, grant.rate_per_minute, mode="verify")
-        guard.before(actor, grant.id)
+        ratelimit.admit(actor, grant.id, grant.rate_per_minute, mode="verify", guarded=True)
     except Throttled as error:
         ratelimit.record_refusal(session, error)
         raise
