@@ -446,3 +446,17 @@ def test_two_first_configurations_at_once_make_one_flow(db, world, people):
     assert all(isinstance(e, FlowBusy) for e in errors) and len(results) + len(errors) == 2
     with db.session() as s:
         assert len(s.scalars(select(ReturnFlow)).all()) == 1
+
+
+def test_the_page_of_a_resource_without_a_flow_offers_the_form(client, make_user, world):
+    make_user("ga_new", "dept_data_admin", org_id=world["police"])
+    sign_in(client, "ga_new")
+    page = client.get(f"/console/sharing/flows/{world['resource']}")
+    assert page.status_code == 200 and 'data-testid="flow-form"' in page.text
+    assert 'data-testid="members"' not in page.text
+    listed = client.get("/console/sharing/flows")
+    assert f"/console/sharing/flows/{world['resource']}" in listed.text  # offered to configure
+    make_user("wj_new", "dept_data_admin", org_id=world["lanzhou"])
+    sign_in(client, "wj_new")
+    assert client.get(f"/console/sharing/flows/{world['resource']}").status_code == 403
+    assert client.get("/console/sharing/flows/999999").status_code == 404
