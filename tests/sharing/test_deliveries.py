@@ -23,6 +23,7 @@ from longshu.security.crypto import sm2
 from longshu.security.crypto.signing import ED25519, SM2_SM3, SigningKey
 from longshu.sharing import deliveries, grants, requests
 from longshu.sharing.delivery_errors import (
+    DeliveriesPending,
     DeliveryFilesGone,
     DeliveryNotFound,
     DeliveryNotReady,
@@ -283,6 +284,40 @@ def test_a_refused_build_leaves_the_delivery_failed(db, registry, people, depart
             deliveries.manifest_of(s, people["user"], delivery_id)
 
 
+def test_more_rows_than_the_grant_allows_fails_the_build(db, registry, people, department):
+    grant_id = grant_for(db, people, registry)
+    with db.session() as s:
+        s.get(ShareGrant, grant_id).daily_quota = 10  # the grant's row limit per read
+    delivery_id = ask(db, people["user"], grant_id, department)
+    with db.session() as s:
+        deliveries.build(s, delivery_id)
+    failed = fetch(db, delivery_id)
+    assert failed.state == "failed" and failed.error == "lake.row_limit"
+    assert not (deliveries.exchange_dir() / failed.package_id).exists()  # nothing half-made
+    assert types_of(db, "lake.access_refused")
+
+
+def test_a_flood_of_requests_is_held_back(db, registry, people, department):
+    grant_id = grant_for(db, people, registry)
+    for _ in range(3):  # no worker runs: they stay building
+        ask(db, people["user"], grant_id, department)
+    with pytest.raises(DeliveriesPending):
+        ask(db, people["user"], grant_id, department)
+    with db.session() as s:
+        first = s.scalars(select(Delivery.id).order_by(Delivery.id)).first()
+        deliveries.build(s, first)
+    assert fetch(db, ask(db, people["user"], grant_id, department)).state == "building"
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=61)  # their worker died
+    assert sweep(db, later)["stalled"] == 3
+    with db.session() as s:
+        states = s.scalars(select(Delivery.state).order_by(Delivery.id)).all()
+    assert states == ["built", "failed", "failed", "failed"]
+    assert sweep(db, later) == {"due": 0, "reminded": 0, "escalated": 0}
+    assert [e.payload["error"] for e in events_of(db, "sharing.delivery_failed")] == [
+        "sharing.delivery_stalled"
+    ] * 3
+
+
 # --- refusals ---------------------------------------------------------------------------------
 
 
@@ -462,6 +497,7 @@ def test_errors_are_translated():
         DeliveryStateConflict(delivery=5, state="destroyed", record="receipt"),
         RecordForAnotherPackage(named="pkg-x", delivery=5),
         DeliveryFilesGone(delivery=5),
+        DeliveriesPending(grant=5, count=3),
     ):
         chinese = i18n.translate(error.message, "zh_CN", **error.params)
         assert chinese != error.render()

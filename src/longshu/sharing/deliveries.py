@@ -30,7 +30,7 @@ from typing import Any
 from huey import crontab
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import event as sa_event
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlglot import exp
 
@@ -47,6 +47,7 @@ from longshu.security.crypto.signing import SM2_SM3, PublicKey, key_id_for
 from longshu.sharing import package_receipts
 from longshu.sharing import permissions as _permissions  # noqa: F401 — declares sharing.*
 from longshu.sharing.delivery_errors import (
+    DeliveriesPending,
     DeliveryFilesGone,
     DeliveryNotFound,
     DeliveryNotReady,
@@ -94,7 +95,7 @@ DESTROYED = events.define(
     "Batch delivery destruction confirmed",
 )
 
-RECORD_KINDS = {"received": "receipt", "destroyed": "destruction confirmation"}
+STALLED = "sharing.delivery_stalled"  # error key of a build given up by the sweep
 
 
 class ExchangeSettings(BaseSettings):
@@ -106,6 +107,8 @@ class ExchangeSettings(BaseSettings):
 
     destruction_working_days: int = 10  # after the grant ends
     remind_working_days: int = 3  # a reminder this many working days before the deadline
+    max_building: int = 3  # packages of one grant being built at once
+    stalled_minutes: int = 60  # a build not finished by then is given up (its worker died)
 
 
 def exchange_settings() -> ExchangeSettings:
@@ -165,7 +168,8 @@ def request_delivery(
 ) -> Delivery:
     """The holding department asks for a package of grant ``grant_id``'s rows, encrypted to
     ``recipient_key``. Refuses another department, a grant without the ``batch`` mode, an
-    ended grant, an unknown format or a bad key. The build runs as a job after the commit."""
+    ended grant, an unknown format, a bad key, or a grant with ``max_building`` packages still
+    being built (429). The build runs as a job after the commit."""
     grant = get_grant(session, actor, grant_id)
     _require_holder(actor, grant)
     if "batch" not in grant.modes:
@@ -174,6 +178,14 @@ def request_delivery(
     if fmt not in FORMATS:
         raise PackageFormatUnknown(format=str(fmt)[:20])
     recipient, signer = parse_keys(recipient_key, signer_key)
+    building = session.scalar(
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.grant_id == grant.id, Delivery.state == "building")
+    )
+    limit = exchange_settings().max_building
+    if building and building >= limit:
+        raise DeliveriesPending(grant=grant.id, count=building)
     delivery = Delivery(
         package_id=f"pkg-{grant.id}-{secrets.token_hex(8)}",
         grant_id=grant.id,
@@ -611,14 +623,34 @@ def mark_due(session: Session, now: dt.datetime, actor: Actor = SYSTEM) -> int:
     return marked
 
 
+def fail_stalled(session: Session, now: dt.datetime) -> int:
+    """Builds still ``building`` ``stalled_minutes`` after the request (their worker died or
+    never ran) become ``failed`` (``sharing.delivery_stalled``), freeing the grant's
+    ``max_building`` places; whatever they left in the exchange folder is removed."""
+    cutoff = now - dt.timedelta(minutes=exchange_settings().stalled_minutes)
+    stalled = session.scalars(
+        select(Delivery).where(Delivery.state == "building", Delivery.created_at < cutoff)
+    ).all()
+    failed = 0
+    for delivery in stalled:
+        if not _move(session, delivery, ("building",), state="failed", error=STALLED):
+            continue
+        shutil.rmtree(exchange_dir() / delivery.package_id, ignore_errors=True)
+        failed += 1
+        events.emit(session, FAILED, SYSTEM, subject=delivery, **_facts(delivery, error=STALLED))
+    return failed
+
+
 def remind_due(session: Session, now: dt.datetime | None = None) -> dict[str, int]:
-    """The periodic sweep (every 15 minutes in the worker): mark packages of ended grants due,
+    """The periodic sweep (every 15 minutes in the worker): give up stalled builds, mark
+    packages of ended grants due,
     remind once ``remind_working_days`` before a deadline (``sharing.destruction_reminder``),
     and escalate once when a deadline has passed (``sharing.destruction_overdue``: the state
     becomes ``overdue``, which the provider and the bureau see). Running it again, or twice at
     once, emits nothing new. The caller commits."""
     now = now or utcnow()
     settings = exchange_settings()
+    stalled = fail_stalled(session, now)
     marked = mark_due(session, now)
     reminded = escalated = 0
     due = session.scalars(
@@ -651,7 +683,8 @@ def remind_due(session: Session, now: dt.datetime | None = None) -> dict[str, in
                     session, DESTRUCTION_REMINDER, SYSTEM, subject=delivery,
                     **_facts(delivery, due_at=delivery.due_at, working_days_left=left),
                 )  # fmt: skip
-    return {"due": marked, "reminded": reminded, "escalated": escalated}
+    result = {"due": marked, "reminded": reminded, "escalated": escalated}
+    return result | ({"stalled": stalled} if stalled else {})
 
 
 @huey.periodic_task(crontab(minute="*/15"))

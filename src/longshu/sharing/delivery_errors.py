@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from longshu.errors import Conflict, Forbidden, InvalidInput, NotFound
+from longshu.errors import Conflict, Forbidden, InvalidInput, LongshuError, NotFound
 
 
 class DeliveryNotFound(NotFound):
@@ -45,3 +45,12 @@ class DeliveryFilesGone(Conflict):
     key = "sharing.delivery_files_gone"
     status = 410
     message = "The package files of batch delivery {delivery} were removed after destruction."
+
+
+class DeliveriesPending(LongshuError):
+    key = "sharing.deliveries_pending"
+    status = 429
+    message = (
+        "Share grant {grant} already has {count} batch packages being built; ask again when "
+        "they are ready."
+    )
