@@ -1,0 +1,184 @@
+"""The city platform's example client (docs/examples/city_platform_client.py) against a real
+second Longshu server process over HTTP: a signed query within the city's grant succeeds; the
+same signed request sent twice, a tampered body and another department's grant are refused."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from longshu.actor import SYSTEM, Actor
+from longshu.governance import pipeline
+from longshu.lake import tables
+from longshu.sharing import credentials, requests
+
+ROOT = Path(__file__).resolve().parents[2]
+CLIENT_FILE = ROOT / "docs" / "examples" / "city_platform_client.py"
+
+
+def _client_module():
+    spec = importlib.util.spec_from_file_location("city_platform_client", CLIENT_FILE)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def province(db, var_dir, lake_env, tmp_path):
+    """A second Longshu process serving this test's database and var directory."""
+    port = _free_port()
+    env = {**os.environ, "LONGSHU_LOG_LEVEL": "WARNING"}
+    log = tmp_path / "province.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "longshu.cli", "serve", "--host", "127.0.0.1",
+             "--port", str(port)],
+            env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(240):
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert process.poll() is None, log.read_text()[-4000:]
+                time.sleep(0.25)
+            else:
+                pytest.fail("the province server did not answer: " + log.read_text()[-4000:])
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+REQUEST = {
+    "scenario": "户籍信息回流核对",
+    "purpose": "市级政务服务办件核对户籍地",
+    "legal_basis": "《甘肃省政务数据共享管理办法》",
+    "days": 30,
+}
+
+
+@pytest.fixture
+def city(db, orgs, make_population, population_rows, tmp_path):
+    """The province's police registry (无条件共享, 120 residents), granted to the Lanzhou data
+    bureau (the city platform) and to the transport department; the city's system registered
+    with a key made by the example client."""
+    resource_id, table, _ = make_population("registry", "unconditional")
+    with db.session() as s:
+        tables.write_version(s, SYSTEM, table, population_rows(120))
+        pipeline.govern_version(s, SYSTEM, tables.get_table(s, table), 1)
+    ask = requests.ItemAsked(resource_id, ("xm", "xzqh", "sfzh"), (), ("query",))
+    for key, uid in (("lanzhou_bureau", 501), ("transport", 502)):
+        staff = Actor(kind="user", id=uid, org_id=orgs[key], roles=frozenset({"data_consumer"}))
+        with db.session() as s:
+            filed = requests.submit(s, staff, **REQUEST, items=[ask])
+            assert filed.items[0].state == "granted"
+    module = _client_module()
+    private, public = module.generate_key()
+    manager = Actor(
+        kind="user", id=503, org_id=orgs["lanzhou_bureau"], roles=frozenset({"dept_data_admin"})
+    )
+    with db.session() as s:
+        app = credentials.create(s, manager, "兰州市数据共享平台")
+        credentials.set_key(s, manager, app.id, public)
+        app_id = app.id
+    key_file = tmp_path / "city-key.json"
+    key_file.write_text(json.dumps({"private_key": private, "public_key": public}))
+    return module, app_id, private, public, key_file
+
+
+def test_the_city_platform_queries_its_grant_with_signed_requests(province, city, orgs):
+    module, app_id, private, public, _ = city
+    client = module.ProvinceClient(province, app_id, private, public)
+    grants = client.grants()
+    assert [g["consumer_org_id"] for g in grants] == [orgs["lanzhou_bureau"]]
+    mine = grants[0]["id"]
+    answer = client.query(
+        mine, ["xm", "xzqh"], [{"field": "xzqh", "op": "prefix", "value": "6201"}],
+        [("xm", False)], limit=5,
+    )  # fmt: skip
+    assert 0 < answer["count"] <= 5 and set(answer["rows"][0]) == {"xm", "xzqh"}
+    assert all(row["xzqh"].startswith("6201") for row in answer["rows"])
+
+    # the same signed request twice: the second is a replay
+    request = client.prepare("POST", f"/api/v1/sharing/grants/{mine}/query", body={"limit": 1})
+    assert client.send(request).status_code == 200
+    replay = client.send(request)
+    assert replay.status_code == 401
+    assert replay.json()["error"]["key"] == "identity.signature_replayed"
+
+    # a body changed on the way no longer matches its signature
+    signed = client.prepare("POST", f"/api/v1/sharing/grants/{mine}/query", body={"limit": 1})
+    headers = {k: v for k, v in signed.headers.items() if k.lower() != "content-length"}
+    tampered = httpx.Request("POST", signed.url, headers=headers, content=b'{"limit": 1000}')
+    answer = client.send(tampered)
+    assert answer.status_code == 401
+    assert answer.json()["error"]["key"] == "identity.signature_invalid"
+    client.close()
+
+
+def test_the_city_platform_cannot_use_another_department_s_grant(province, city, db, orgs):
+    module, app_id, private, public, _ = city
+    from sqlalchemy import select
+
+    from longshu.sharing.models import ShareGrant
+
+    with db.session() as s:
+        theirs = s.scalar(
+            select(ShareGrant.id).where(ShareGrant.consumer_org_id == orgs["transport"])
+        )
+    client = module.ProvinceClient(province, app_id, private, public)
+    assert theirs not in [g["id"] for g in client.grants()]
+    with pytest.raises(module.ProvinceError) as refused:
+        client.query(theirs, ["xm"])
+    assert refused.value.status == 403
+    client.close()
+
+
+def test_the_example_runs_from_the_command_line(province, city):
+    _, app_id, _, _, key_file = city
+    done = subprocess.run(
+        [sys.executable, str(CLIENT_FILE), "--url", province, "--app", str(app_id),
+         "--key", str(key_file), "grants"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    (grant,) = json.loads(done.stdout)
+    queried = subprocess.run(
+        [sys.executable, str(CLIENT_FILE), "--url", province, "--app", str(app_id),
+         "--key", str(key_file), "query", str(grant["id"]), "--fields", "xm",
+         "--where", "xzqh=620102", "--limit", "3"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert queried.returncode == 0, queried.stderr[-2000:]
+    assert json.loads(queried.stdout)["count"] <= 3
+    wrong = subprocess.run(
+        [sys.executable, str(CLIENT_FILE), "--url", province, "--app", str(app_id + 1000),
+         "--key", str(key_file), "grants"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert wrong.returncode == 1
+    assert json.loads(wrong.stderr)["key"] == "identity.signature_unknown_app"
