@@ -182,3 +182,23 @@ def test_the_example_runs_from_the_command_line(province, city):
     )  # fmt: skip
     assert wrong.returncode == 1
     assert json.loads(wrong.stderr)["key"] == "identity.signature_unknown_app"
+
+
+def test_the_client_signs_with_gmalg_where_longshu_is_not_installed(monkeypatch):
+    from longshu.security.crypto import sm2
+
+    module = _client_module()
+    private, public = module.generate_key()
+    message = module.canonical_request("GET", "/api/v1/sharing/grants", "", 1, 1, "0" * 32, b"")
+    import longshu.security.crypto as crypto_package
+
+    monkeypatch.setitem(sys.modules, "longshu.security.crypto.sm2", None)  # import fails
+    monkeypatch.delattr(crypto_package, "sm2")
+    with pytest.raises(ImportError):
+        importlib.import_module("longshu.security.crypto.sm2")
+    for _ in range(8):  # r or s with leading zero bytes are padded to 32 bytes
+        signature = module.sm2_sign(private, public, message)
+        assert len(signature) == 64
+        assert sm2.verify(bytes.fromhex(public), message, signature)
+    private2, public2 = module.generate_key()  # gmalg's key pair
+    assert sm2.decode_point(bytes.fromhex(public2)) and len(bytes.fromhex(private2)) == 32
