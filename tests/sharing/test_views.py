@@ -327,6 +327,8 @@ def test_grants_pages_show_scope_and_samples(client, db, orgs, granted):
     page = user.get(f"/console/sharing/grants/{grant.id}?lang=zh_CN").text
     assert 'data-testid="endpoint-query"' in page and 'data-testid="endpoint-verify"' in page
     assert 'data-testid="endpoint-batch"' not in page  # not granted
+    assert f"/api/v1/sharing/grants/{grant.id}/verify/batch" in page
+    assert 'data-testid="sample-verify"' in page
     assert f"/api/v1/sharing/grants/{grant.id}/query" in page
     assert "Authorization: Bearer $LONGSHU_TOKEN" in page and "httpx.post(" in page
     assert "&#34;xm&#34;" in page or '"xm"' in page  # the grant's fields fill the sample

@@ -297,7 +297,8 @@ def _form_page(
     ctx: Ctx, form: RequestForm, error: LongshuError | None = None, status: int = 200
 ) -> Response:
     chosen = {i.resource.id for i in form.items}
-    found = [r for r in offerable(ctx.session, form.q) if r.id not in chosen] if form.q else []
+    matches = offerable(ctx.session, form.q) if form.q else []
+    found = [r for r in matches if r.id not in chosen]
     shown = {r.provider_org_id for r in found} | {i.resource.provider_org_id for i in form.items}
     bad = bool(form.errors or any(i.errors for i in form.items))
     return render(
@@ -307,6 +308,7 @@ def _form_page(
             "form": form,
             "found": found,
             "searched": bool(form.q),
+            "all_chosen": bool(matches) and not found,
             "orgs": _org_names(ctx.session, shown),
             "share_types": SHARE_TYPES,
             "modes": MODES,
@@ -645,7 +647,6 @@ def _samples(grant: ShareGrant) -> dict[str, str]:
     base = get_settings().base_url.rstrip("/")
     url = f"{base}/api/v1/sharing/grants/{grant.id}/query"
     body = json.dumps(_sample_body(grant), ensure_ascii=False)
-    pretty = json.dumps(_sample_body(grant), ensure_ascii=False, indent=4)
     curl = (
         f'curl -sS -X POST "{url}" \\\n'
         '  -H "Authorization: Bearer $LONGSHU_TOKEN" \\\n'
@@ -654,7 +655,7 @@ def _samples(grant: ShareGrant) -> dict[str, str]:
     )
     python = (
         "import os\n\nimport httpx\n\n"
-        f"body = {pretty}\n"
+        f"body = {body}\n"
         "response = httpx.post(\n"
         f'    "{url}",\n'
         '    headers={"Authorization": f"Bearer {os.environ[\'LONGSHU_TOKEN\']}"},\n'
@@ -667,7 +668,13 @@ def _samples(grant: ShareGrant) -> dict[str, str]:
         'for row in answer["rows"]:\n'
         "    print(row)\n"
     )
-    return {"curl": curl, "python": python, "query_url": url, "base": base}
+    verify = (
+        f'curl -sS -X POST "{base}/api/v1/sharing/grants/{grant.id}/verify" \\\n'
+        '  -H "Authorization: Bearer $LONGSHU_TOKEN" \\\n'
+        '  -H "Content-Type: application/json" \\\n'
+        """  -d '{"key": "<身份证号/统一社会信用代码/证照编号>", "name": "<姓名/企业名称/持证人>"}'"""
+    )
+    return {"curl": curl, "python": python, "verify": verify, "query_url": url, "base": base}
 
 
 @dataclass
