@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 from sqlalchemy import select
-from tests.conftest import bearer_for
+from tests.conftest import bearer_for, csrf_of, sign_in
 
 from longshu.actor import SYSTEM, Actor
 from longshu.errors import Forbidden
@@ -588,3 +588,50 @@ def test_delivery_routes_and_pages_over_http(
     bad_key = client.post(f"{base}/grants/{grant_id}/deliveries",
                           json={"recipient_public_key": "04" + "00" * 64}, headers=user)  # fmt: skip
     assert bad_key.status_code in (403, 422)
+
+
+def test_console_forms_ask_for_a_package_and_take_signed_records(
+    client, make_user, db, orgs, registry, people, department, immediate
+):
+    grant_id = grant_for(db, people, registry)
+    make_user("jt6", "data_consumer", org_id=orgs["transport"])
+    assert sign_in(client, "jt6").status_code in (302, 303)
+    page = client.get("/console/sharing/deliveries")
+    assert page.status_code == 200 and 'data-testid="delivery-form"' in page.text
+    token = csrf_of(client)
+    form = {"csrf_token": token, "grant_id": str(grant_id), "format": "csv"}
+    bad = client.post("/console/sharing/deliveries", data=form | {"recipient_public_key": "04ab"})
+    assert bad.status_code == 422 and 'data-testid="deliveries-error"' in bad.text
+    assert "公钥无效" in bad.text
+    no_csrf = client.post(
+        "/console/sharing/deliveries",
+        data={
+            "grant_id": str(grant_id),
+            "recipient_public_key": department.public.public_bytes.hex(),
+        },
+    )
+    assert no_csrf.status_code == 403
+    asked = client.post(
+        "/console/sharing/deliveries",
+        data=form | {"recipient_public_key": department.public.public_bytes.hex()},
+    )
+    assert asked.status_code == 303
+    with db.session() as s:
+        delivery_id = s.scalar(select(Delivery.id))
+    assert fetch(db, delivery_id).state == "built" and fetch(db, delivery_id).format == "csv"
+    page = client.get("/console/sharing/deliveries")
+    assert f'data-testid="download-{delivery_id}"' in page.text
+    download = client.get(f"/api/v1/sharing/deliveries/{delivery_id}/package")  # the session
+    assert download.status_code == 200 and download.content[:4] == b"LSE1"
+
+    record = sign(db, delivery_id, department, "received")
+    url = f"/console/sharing/deliveries/{delivery_id}/records"
+    fields = {"csrf_token": token, "kind": "received", "signature": record["signature"]}
+    naive = client.post(url, data=fields | {"signed_at": "2026-11-29T10:00:00"})
+    assert naive.status_code == 422 and "签名时间须为" in naive.text  # shown in Chinese
+    forged = client.post(url, data=fields | {"signed_at": record["signed_at"].isoformat(),
+                                             "statement": "伪造"})  # fmt: skip
+    assert forged.status_code == 422 and "签收回执" in forged.text
+    ok = client.post(url, data=fields | {"signed_at": record["signed_at"].isoformat()})
+    assert ok.status_code == 303 and fetch(db, delivery_id).state == "received"
+    assert len(events_of(db, "sharing.delivery_record_refused")) == 1

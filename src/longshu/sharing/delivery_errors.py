@@ -54,3 +54,11 @@ class DeliveriesPending(LongshuError):
         "Share grant {grant} already has {count} batch packages being built; ask again when "
         "they are ready."
     )
+
+
+class SigningTimeInvalid(InvalidInput):
+    key = "sharing.delivery_signed_at_invalid"
+    message = (
+        "The signing time must be an ISO 8601 time with its UTC offset, "
+        "e.g. 2026-11-29T10:00:00+08:00."
+    )

@@ -3,17 +3,25 @@
 ``/console/sharing/deliveries``: the department's packages (as consumer and as provider) with
 their state and destruction deadlines; ``/console/sharing/deliveries/overdue``: destructions
 past their deadline — the provider's own, every department's for the bureau. Downloads and
-signed records go through the API (the department's system signs them)."""
+signed records normally go through the API (the department's system signs them); the page
+also takes a request for a package and a signed record pasted from the department's signing
+tool (forms with the CSRF token)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import Response
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from longshu.errors import LongshuError
 from longshu.orgs.models import Organization
 from longshu.security.context import Ctx, requires
-from longshu.sharing import deliveries
+from longshu.sharing import deliveries, grants
+from longshu.sharing.delivery_errors import SigningTimeInvalid
 from longshu.sharing.delivery_models import Delivery
 from longshu.web import render
 from longshu.web.i18n import N_
@@ -54,21 +62,90 @@ def _names(ctx: Ctx, found: list[Delivery]) -> dict[int, str]:
     return {i: short or name for i, short, name in rows}
 
 
-@router.get("/console/sharing/deliveries")
-def my_deliveries(ctx: Ctx = requires("sharing.read")) -> Response:
-    """The department's batch deliveries, received and given, with states and deadlines."""
+def _deliveries_page(ctx: Ctx, error: LongshuError | None = None) -> Response:
     received = deliveries.list_deliveries(ctx.session, ctx.actor, side="consumer")
     given = deliveries.list_deliveries(ctx.session, ctx.actor, side="provider")
+    batch_grants = [
+        g
+        for g in grants.grants_of(ctx.session, ctx.actor, status="active")
+        if g.consumer_org_id == ctx.actor.org_id and "batch" in g.modes
+    ]
     return render(
         ctx.request,
         "sharing/exchange_deliveries.html",
         {
             "received": received,
             "given": given,
+            "batch_grants": batch_grants,
             "labels": STATE_LABELS,
             "orgs": _names(ctx, received + given),
+            "error": error,
         },
+        status_code=error.status if error else 200,
     )
+
+
+@router.get("/console/sharing/deliveries")
+def my_deliveries(ctx: Ctx = requires("sharing.read")) -> Response:
+    """The department's batch deliveries, received and given, with states and deadlines."""
+    return _deliveries_page(ctx)
+
+
+def _back(ctx: Ctx, work: Callable[[], object]) -> Response:
+    try:
+        work()
+    except LongshuError as exc:
+        ctx.session.rollback()
+        return _deliveries_page(ctx, error=exc)
+    return RedirectResponse("/console/sharing/deliveries", status_code=303)
+
+
+@router.post("/console/sharing/deliveries")
+def request_from_form(
+    grant_id: Annotated[int, Form()],
+    recipient_public_key: Annotated[str, Form(max_length=260)],
+    format: Annotated[Literal["parquet", "csv"], Form()] = "parquet",
+    ctx: Ctx = requires("sharing.use"),
+) -> Response:
+    """Ask for a package of a grant held with the batch mode (built by a job)."""
+    return _back(
+        ctx,
+        lambda: deliveries.request_delivery(
+            ctx.session, ctx.actor, grant_id, fmt=format,
+            recipient_key=recipient_public_key.strip(),
+        ),
+    )  # fmt: skip
+
+
+def _signed_at(text: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise SigningTimeInvalid() from None
+    if moment.tzinfo is None:
+        raise SigningTimeInvalid()
+    return moment
+
+
+@router.post("/console/sharing/deliveries/{delivery_id}/records")
+def record_from_form(
+    delivery_id: int,
+    kind: Annotated[Literal["received", "destroyed"], Form()],
+    signed_at: Annotated[str, Form(max_length=40)],
+    signature: Annotated[str, Form(max_length=260)],
+    statement: Annotated[str, Form(max_length=500)] = "",
+    ctx: Ctx = requires("sharing.use"),
+) -> Response:
+    """A signed receipt or destruction confirmation pasted from the department's signing tool."""
+    upload = deliveries.accept_receipt if kind == "received" else deliveries.confirm_destruction
+
+    def work() -> object:
+        return upload(
+            ctx.session, ctx.actor, delivery_id, signature=signature.strip(),
+            signed_at=_signed_at(signed_at), statement=statement or None,
+        )  # fmt: skip
+
+    return _back(ctx, work)
 
 
 @router.get("/console/sharing/deliveries/overdue")

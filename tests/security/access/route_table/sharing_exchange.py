@@ -15,3 +15,7 @@ ROUTES: dict[str, set[str]] = {
     "GET /console/sharing/deliveries": STAFF,
     "GET /console/sharing/deliveries/overdue": STAFF,
 }
+ROUTES |= {
+    "POST /console/sharing/deliveries": REQUESTERS,
+    "POST /console/sharing/deliveries/{delivery_id}/records": REQUESTERS,
+}
