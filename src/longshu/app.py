@@ -53,6 +53,7 @@ ROUTER_MODULES = [
 SUBSCRIBER_MODULES: list[str] = ["longshu.security.ledger.subscriber"]
 SUBSCRIBER_MODULES.append("longshu.catalog.subscriber")
 SUBSCRIBER_MODULES.append("longshu.governance.pipeline")
+SUBSCRIBER_MODULES += ["longshu.sharing.grants", "longshu.sharing.verify_service"]
 
 
 def import_all_modules() -> None:

@@ -11,7 +11,7 @@ import importlib
 from longshu.app import SUBSCRIBER_MODULES
 from longshu.models import load_all
 
-TASK_MODULES = ["longshu.tasks", "longshu.ingest.runner"]
+TASK_MODULES = ["longshu.tasks", "longshu.ingest.runner", "longshu.sharing.tasks"]
 
 load_all()
 for _name in SUBSCRIBER_MODULES + TASK_MODULES:

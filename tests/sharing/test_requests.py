@@ -235,3 +235,30 @@ def test_the_query_api_reads_within_the_grant_and_counts_the_quota(db, loaded, p
             run_query(s, people["user"], grant_id, QuerySpec(limit=1))
         with pytest.raises(Forbidden):
             run_query(s, people["other_reviewer"], grant_id, QuerySpec(limit=1))
+
+
+def test_a_grant_issued_before_the_table_was_loaded_is_masked_once_it_is_scanned(
+    db, make_population, population_rows, people
+):
+    resource_id, _, _ = make_population("newcomer", "unconditional")
+    with db.session() as s:
+        request = submit(s, people["user"], ask(resource_id))
+        grant = s.scalar(select(ShareGrant).where(ShareGrant.item_id == request.items[0].id))
+        assert grant.masks == {}  # nothing loaded yet: nothing known to mask
+        grant_id = grant.id
+    with db.session() as s:
+        tables.write_version(s, SYSTEM, "newcomer", population_rows(200))
+        pipeline.govern_version(s, SYSTEM, tables.get_table(s, "newcomer"), 1)
+    with db.session() as s:
+        masks = s.get(ShareGrant, grant_id).masks
+        assert {"sfzh", "xm"} <= set(masks)
+        rows = lake.access(
+            s, people["user"], grants.lake_grant(s.get(ShareGrant, grant_id)),
+            "SELECT sfzh FROM newcomer LIMIT 5",
+        ).to_pylist()  # fmt: skip
+        raw = set(population_rows(200).column("sfzh").to_pylist())
+        assert rows and not {r["sfzh"] for r in rows} & raw
+        tightened = s.scalars(
+            select(Event).where(Event.type == "sharing.grant_masks_tightened")
+        ).all()
+        assert [e.subject_id for e in tightened] == [str(grant_id)]

@@ -8,6 +8,7 @@ enforces, so every use — query, verification, batch — goes through the one d
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import suppress
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from longshu.actor import SYSTEM, Actor
 from longshu.catalog.models import Resource
 from longshu.db import utcnow
 from longshu.governance import grades, scans
+from longshu.lake.errors import NoVersion
 from longshu.lake.policy import Grant, Mask, TableGrant, rows_where
 from longshu.security import access
 from longshu.sharing.errors import GrantInactive, GrantNotFound, RequestInvalid
@@ -25,6 +27,9 @@ from longshu.sharing.models import ShareGrant, ShareRequestItem
 GRANTED = events.define("sharing.granted", "共享授权已生效", "Share grant issued")
 REVOKED = events.define("sharing.grant_revoked", "共享授权已撤销", "Share grant revoked")
 EXPIRED = events.define("sharing.grant_expired", "共享授权已到期", "Share grant expired")
+TIGHTENED = events.define(
+    "sharing.grant_masks_tightened", "共享授权脱敏范围已扩大", "Share grant masks widened"
+)
 
 
 def masks_for(
@@ -39,7 +44,9 @@ def masks_for(
         found = controls["masks"]
     else:
         if scans.latest_scan(session, table_name) is None:
-            scans.scan_version(session, SYSTEM, table_name)
+            with suppress(NoVersion):  # nothing loaded yet: nothing to read or mask
+                scans.scan_version(session, SYSTEM, table_name)
+
         found = scans.sensitive_columns(session, table_name)
     return {column: kind for column, kind in found.items() if column in fields}
 
@@ -163,3 +170,25 @@ def grants_of(session: Session, actor: Actor, *, status: str | None = None) -> l
     if status:
         query = query.where(ShareGrant.status == status)
     return list(session.scalars(query.order_by(ShareGrant.id.desc())))
+
+
+@events.subscribe("governance.scanned", name="sharing.grant_masks")
+def tighten_masks(session: Session, event: events.Event) -> None:
+    """A new scan found a sensitive field a live grant shows in clear (a grant issued before
+    the table was loaded or scanned): mask it from now on. Masks are only ever added here;
+    loosening one is a decision for the provider."""
+    table = event.payload.get("table")
+    if not isinstance(table, str):
+        return
+    found = scans.sensitive_columns(session, table)
+    live = session.scalars(
+        select(ShareGrant).where(ShareGrant.table_name == table, ShareGrant.status == "active")
+    )
+    for grant in live:
+        added = {c: k for c, k in found.items() if c in grant.fields and c not in grant.masks}
+        if added:
+            grant.masks = {**grant.masks, **added}
+            events.emit(
+                session, TIGHTENED, SYSTEM, subject=grant, table=table, masked=sorted(added),
+                consumer_org_id=grant.consumer_org_id,
+            )  # fmt: skip
