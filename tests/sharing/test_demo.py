@@ -49,3 +49,15 @@ def test_loading_the_demo_twice_files_no_second_request(demo):
         assert load_demo_sharing(s, orgs) is not None
         assert s.query(ShareGrant).count() == first
         assert s.query(ShareRequest).filter_by(scenario=SCENARIO).count() == 1
+
+
+def test_the_demo_return_flow_gives_tianshui_its_own_rows(demo):
+    from longshu.orgs.models import Organization
+    from longshu.sharing.flow_models import ReturnFlow
+
+    with demo.session() as s:
+        flow = s.query(ReturnFlow).one()
+        tianshui = s.query(Organization).filter_by(name="天水市卫生健康委员会").one()
+        grant = s.query(ShareGrant).filter_by(consumer_org_id=tianshui.id).one()
+        assert grant.status == "active" and grant.resource_id == flow.resource_id
+        assert grant.regions and all(code.startswith("6205") for code in grant.regions)

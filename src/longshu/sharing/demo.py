@@ -12,7 +12,8 @@ from longshu.actor import Actor
 from longshu.catalog.models import Resource
 from longshu.orgs.models import Organization
 from longshu.security.identity.models import User
-from longshu.sharing import requests
+from longshu.sharing import requests, returnflows
+from longshu.sharing.flow_models import ReturnFlow
 from longshu.sharing.models import ShareGrant, ShareRequest
 
 SCENARIO = "驾驶人身份信息核验（高效办成一件事：驾驶证业务一次办）"
@@ -33,8 +34,9 @@ def _actor(session: Session, username: str) -> Actor:
 
 
 def load_demo_sharing(session: Session, orgs: dict[str, Organization]) -> ShareGrant | None:
-    """File, approve and grant the demo request once; returns its grant (None when the
-    population resource is not in the catalog)."""
+    """File, approve and grant the demo request once, and set up the demo return flow;
+    returns the request's grant (None when the population resource is not in the catalog)."""
+    _demo_return_flow(session, orgs)
     existing = session.scalar(select(ShareRequest).where(ShareRequest.scenario == SCENARIO))
     if existing is not None:
         return session.scalar(
@@ -66,3 +68,31 @@ def load_demo_sharing(session: Session, orgs: dict[str, Organization]) -> ShareG
     if item.state == "pending_bureau":
         requests.approve(session, _actor(session, "reviewer"), item.id, "同意")
     return session.scalar(select(ShareGrant).where(ShareGrant.item_id == item.id))
+
+
+def _demo_return_flow(session: Session, orgs: dict[str, Organization]) -> None:
+    """数据回流: the province's daily hospital visits flow back to 天水市卫健委, its own
+    city's rows only (a standing grant, applied by the bureau)."""
+    resource = session.scalar(
+        select(Resource).where(
+            Resource.name == "全民健康信息平台诊疗人次统计",
+            Resource.provider_org_id == orgs["health"].id,
+            Resource.status == "published",
+        )
+    )
+    if resource is None or resource.share_type == "none":
+        return
+    if session.scalar(select(ReturnFlow).where(ReturnFlow.resource_id == resource.id)):
+        return
+    bureau = _actor(session, "admin")
+    returnflows.configure(
+        session,
+        bureau,
+        resource.id,
+        modes=("query",),
+        levels=("city",),
+        receivers="list",
+        receiver_org_ids=[orgs["tianshui_health"].id],
+        days=365,
+    )
+    returnflows.apply(session, bureau, resource.id)
