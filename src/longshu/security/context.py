@@ -66,7 +66,7 @@ async def request_guard(request: Request) -> None:
 
 def _authenticate_signed(request: Request, authorization: str, body: bytes) -> Actor:
     with get_database().sessionmaker() as session:
-        path = request.scope.get("root_path", "") + request.scope["path"]  # percent-decoded
+        path = request.scope["path"]  # percent-decoded; uvicorn puts --root-path in front
         query = request.scope.get("query_string", b"").decode("latin-1")
         return signed.authenticate(session, authorization, request.method, path, query, body)
 
@@ -76,8 +76,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def requires(permission_name: str) -> Any:
     """``ctx: Ctx = requires("domain.action")`` — checks CSRF or the request's signature,
-    resolves the actor, checks the
-    permission and yields a ``Ctx`` whose session commits when the route returns, before the
+    resolves the actor, checks the permission and yields a ``Ctx`` whose session commits when the route returns, before the
     response is sent (and rolls back if the route raises)."""
     if permission_name not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission_name}")
