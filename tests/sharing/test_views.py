@@ -447,3 +447,60 @@ def test_nav_shows_the_sharing_pages_by_role(client, orgs, signed_in_as):
     assert 'data-nav="sharing-reviews"' in reviewer.get("/console/sharing/requests").text
     assert user.get("/console/sharing/reviews").status_code == 403
     assert user.get("/console/sharing").headers["location"] == "/console/sharing/requests"
+
+
+def test_a_second_decision_on_a_decided_item_is_an_error_on_the_page(
+    client, db, orgs, granted, signed_in_as
+):
+    _user, _reviewer, grant = granted
+    bureau = signed_in_as("sjj12", "bureau_reviewer", orgs["bureau"])
+    again = bureau.post(
+        f"/console/sharing/items/{grant.item_id}/approve", data={"csrf_token": csrf_of(bureau)}
+    )
+    assert again.status_code == 409 and 'data-testid="item-error"' in again.text
+    with db.session() as s:
+        assert (
+            len(s.scalars(select(ShareGrant).where(ShareGrant.item_id == grant.item_id)).all()) == 1
+        )
+
+
+def test_the_quota_used_up_is_shown_translated(client, db, orgs, granted):
+    user, _reviewer, grant = granted
+    with db.session() as s:
+        s.get(ShareGrant, grant.id).daily_quota = 3
+        s.commit()
+    over = user.post(
+        f"/console/sharing/grants/{grant.id}/try?lang=zh_CN",
+        data={"fields": ["xm"], "limit": "5", "offset": "0", "csrf_token": csrf_of(user)},
+    )
+    assert over.status_code == 429 and 'data-testid="try-error"' in over.text
+    assert "今日已用完 3 行的额度" in over.text
+
+
+def test_an_oversized_form_is_cut_to_its_limits(client, db, orgs, registry, signed_in_as):
+    resource_id, _ = registry
+    user = signed_in_as("jt13", "data_consumer", orgs["transport"])
+    many = [str(i) for i in range(100_000, 100_200)] + [str(resource_id)]
+    data = _form(user, resource_id, resource=many, expected_volume="x" * 5000)
+    answer = user.post(
+        "/console/sharing/requests/new", data=data | {"do": "search", "q": "y" * 500}
+    )
+    assert answer.status_code == 200
+    assert f'data-testid="chosen-{resource_id}"' not in answer.text  # past the 20 read
+    bad_action = user.post("/console/sharing/requests/new", data=data | {"do": "add:abc"})
+    assert bad_action.status_code == 200
+
+
+def test_every_page_renders_in_english(client, db, orgs, granted):
+    user, reviewer, grant = granted
+    for page, url in (
+        (user, "/console/sharing/requests/new?q=population"),
+        (user, "/console/sharing/requests"),
+        (user, f"/console/sharing/items/{grant.item_id}"),
+        (user, "/console/sharing/grants"),
+        (user, f"/console/sharing/grants/{grant.id}"),
+        (reviewer, "/console/sharing/reviews"),
+    ):
+        shown = page.get(url + ("&" if "?" in url else "?") + "lang=en")
+        assert shown.status_code == 200, url
+        assert 'lang="en"' in shown.text
