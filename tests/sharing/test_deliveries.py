@@ -52,11 +52,22 @@ def staff(org_id: int, *roles: str, uid: int) -> Actor:
 
 @pytest.fixture
 def immediate():
-    """Jobs run as soon as they are handed over (after the commit)."""
+    """Jobs run as soon as they are handed over (after the commit), in memory."""
     before = deliveries.huey.immediate
     deliveries.huey.immediate = True
     yield
     deliveries.huey.immediate = before
+
+
+@pytest.fixture(autouse=True)
+def handed_over(request, monkeypatch):
+    """Without ``immediate`` no worker runs: builds handed over are only recorded (never put
+    on a real queue), and tests run ``deliveries.build`` themselves."""
+    if "immediate" in request.fixturenames:
+        return []
+    queued: list[int] = []
+    monkeypatch.setattr(deliveries, "build_task", queued.append)
+    return queued
 
 
 @pytest.fixture
@@ -265,9 +276,23 @@ def test_destruction_deadline_is_configurable(
     assert fetch(db, delivery_id).due_at == calendar.add_working_days(ended, 3)
 
 
-def test_a_refused_build_leaves_the_delivery_failed(db, registry, people, department):
+def test_a_refused_build_leaves_the_delivery_failed(db, registry, people, department, handed_over):
     grant_id = grant_for(db, people, registry)
-    delivery_id = ask(db, people["user"], grant_id, department)  # no worker ran yet
+    with db.session() as s:  # handed to the worker only once the request is committed
+        pending = deliveries.request_delivery(
+            s, people["user"], grant_id, fmt="parquet",
+            recipient_key=department.public.public_bytes.hex(),
+        )  # fmt: skip
+        assert handed_over == []
+    delivery_id = pending.id
+    assert handed_over == [delivery_id]
+    with db.session() as s:  # a request rolled back hands nothing over
+        deliveries.request_delivery(
+            s, people["user"], grant_id, fmt="parquet",
+            recipient_key=department.public.public_bytes.hex(),
+        )  # fmt: skip
+        s.rollback()
+    assert handed_over == [delivery_id]
     assert fetch(db, delivery_id).state == "building"
     with db.session() as s:
         grants.revoke(s, people["reviewer"], grant_id, "撤销")
