@@ -50,25 +50,25 @@ async def csrf_guard(request: Request) -> None:
 
 
 async def request_guard(request: Request) -> None:
-    """Before the route's session opens: a signed request (``Authorization: LONGSHU-SM2``) is
-    verified here, because its body must be read and that needs ``await``; any other request
+    """Before the route's session opens: a signed request (``Authorization: LONGSHU-SM2``, or
+    ``X-Longshu-Signature`` beside a bearer token) is verified here, because its body must be read and that needs ``await``; any other request
     gets the CSRF check. A signed request needs no CSRF token: a browser cannot send that
     header across sites, and no cookie is looked at for it."""
-    authorization = request.headers.get("authorization", "")
-    if not signed.is_signed(authorization):
+    signature = signed.signature_of(request.headers)
+    if signature is None:
         await csrf_guard(request)
         return
     body = await request.body()
     request.state.signed_actor = await run_in_threadpool(
-        _authenticate_signed, request, authorization, body
+        _authenticate_signed, request, signature, body
     )
 
 
-def _authenticate_signed(request: Request, authorization: str, body: bytes) -> Actor:
+def _authenticate_signed(request: Request, signature: str, body: bytes) -> Actor:
     with get_database().sessionmaker() as session:
         path = request.scope["path"]  # percent-decoded; uvicorn puts --root-path in front
         query = request.scope.get("query_string", b"").decode("latin-1")
-        return signed.authenticate(session, authorization, request.method, path, query, body)
+        return signed.authenticate(session, signature, request.method, path, query, body)
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

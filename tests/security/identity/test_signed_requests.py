@@ -356,3 +356,43 @@ def test_the_canonical_string_is_the_documented_one():
     ]
     key = SigningKey.generate()
     assert sm2.verify(key.public.public_bytes, message, key.sign(message))
+
+
+def _app_token(db, app: App) -> dict[str, str]:
+    with db.session() as s:
+        _, secret = service.create_token(
+            s, SYSTEM, "t", ["sharing.read"], app=s.get(AppCredential, app.id)
+        )
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_a_signature_beside_a_bearer_token_of_the_same_application(client, db):
+    app = make_app(db)
+    headers = _app_token(db, app) | {"X-Longshu-Signature": app.header("GET", GRANTS)}
+    assert client.get(GRANTS, headers=headers).status_code == 200
+    # the token's scopes still apply: sharing.read only, so no share request
+    path = "/api/v1/sharing/requests"
+    body = b'{"scenario": "s", "purpose": "p", "legal_basis": "l", "items": []}'
+    post = _app_token(db, app) | {"X-Longshu-Signature": app.header("POST", path, body=body)}
+    assert client.post(path, content=body, headers=post).status_code == 403
+    # and the signature is checked in full: a replay is refused although the token is good
+    refused(client.get(GRANTS, headers=headers), "identity.signature_replayed")
+
+
+def test_a_signature_of_another_application_beside_a_token_is_refused(client, db):
+    one, two = make_app(db), make_app(db)
+    headers = _app_token(db, one) | {"X-Longshu-Signature": two.header("GET", GRANTS)}
+    error = refused(client.get(GRANTS, headers=headers), "identity.signature_token_mismatch")
+    assert "不属于同一应用" in error["message"]
+    (event,) = rejections(db)
+    assert event.payload["reason"] == "token_mismatch" and event.payload["app_id"] == two.id
+
+
+def test_a_malformed_signature_beside_a_token_is_refused(client, db):
+    app = make_app(db)
+    headers = _app_token(db, app) | {"X-Longshu-Signature": "app=1"}
+    refused(client.get(GRANTS, headers=headers), "identity.signature_malformed")
+    bad = _app_token(db, app) | {
+        "X-Longshu-Signature": app.header("GET", GRANTS, key=SigningKey.generate())
+    }
+    refused(client.get(GRANTS, headers=bad), "identity.signature_invalid")

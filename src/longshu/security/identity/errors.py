@@ -158,3 +158,9 @@ class SignatureReplayed(NotSignedIn):
     key = "identity.signature_replayed"
     recorded = True
     message = "This signed request was already received (its nonce was used)."
+
+
+class SignatureTokenMismatch(NotSignedIn):
+    key = "identity.signature_token_mismatch"
+    recorded = True
+    message = "The bearer token and the request signature belong to different applications."

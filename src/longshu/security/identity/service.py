@@ -34,6 +34,7 @@ from longshu.security.identity.errors import (
     ScopeNotAllowed,
     SecondFactorInvalid,
     SignatureMalformed,
+    SignatureTokenMismatch,
     TokenExpired,
     TokenInvalid,
     TokenNotFound,
@@ -561,14 +562,23 @@ def resolve_actor(session: Session, request: object) -> Actor:
     headers = request.headers  # type: ignore[attr-defined]
     auth = headers.get("authorization", "")
     login = None
-    if signed.is_signed(auth):
-        # verified (body and nonce included) by ``context.request_guard`` before the route's
-        # session opened; without that verdict the request is not signed in
-        actor = getattr(request.state, "signed_actor", None)  # type: ignore[attr-defined]
-        if actor is None:
-            raise SignatureMalformed()
-    elif auth.lower().startswith("bearer "):
+    # a signature was verified (body and nonce included) by ``context.request_guard`` before
+    # the route's session opened; a signed request without that verdict is not signed in
+    signed_actor = getattr(request.state, "signed_actor", None)  # type: ignore[attr-defined]
+    has_signature = signed.signature_of(headers) is not None
+    if has_signature and signed_actor is None:
+        raise SignatureMalformed()
+    if auth.lower().startswith("bearer "):
         actor = actor_for_token(session, auth[7:].strip())
+        if has_signature and (actor.kind != "app" or actor.id != signed_actor.id):
+            events.emit(
+                session, signed.SIGNATURE_REJECTED, ANONYMOUS,
+                subject=("app_credential", signed_actor.id), reason="token_mismatch",
+                app_id=signed_actor.id, token_kind=actor.kind,
+            )  # fmt: skip
+            raise SignatureTokenMismatch()
+    elif has_signature:
+        actor = signed_actor
     else:
         actor, login = actor_for_session(session, request.cookies.get(SESSION_COOKIE))  # type: ignore[attr-defined]
     request.state.actor = actor  # type: ignore[attr-defined]

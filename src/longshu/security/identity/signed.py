@@ -4,7 +4,8 @@ The header::
 
     Authorization: LONGSHU-SM2 app=<credential id>, ts=<unix seconds>, nonce=<32 hex>, sig=<base64>
 
-``sig`` is the SM2 signature r ‖ s (64 bytes; signer ID "1234567812345678") of the canonical
+or, beside ``Authorization: Bearer <token of the same application>``, the same value in
+``X-Longshu-Signature``. ``sig`` is the SM2 signature r ‖ s (64 bytes; signer ID "1234567812345678") of the canonical
 string (``canonical_request``): eight lines joined by "\\n" — the version tag, the method, the
 percent-decoded path, the sorted query, the app id, ts, nonce and the SM3 hex digest of the body.
 
@@ -24,6 +25,7 @@ import datetime as dt
 import re
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, unquote_plus
 
@@ -48,6 +50,7 @@ from longshu.security.identity.errors import (
 from longshu.security.identity.models import AppCredential, AppSigningKey, SignedRequestNonce
 
 SCHEME = "LONGSHU-SM2"
+SIGNATURE_HEADER = "x-longshu-signature"  # a signature beside ``Authorization: Bearer``
 VERSION = "LONGSHU-SM2-V1"
 WINDOW_SECONDS = 300
 PURGE_EVERY_SECONDS = 60
@@ -77,6 +80,16 @@ class SignedHeader:
 def is_signed(authorization: str) -> bool:
     """True when the Authorization header uses the LONGSHU-SM2 scheme (any letter case)."""
     return authorization[: len(SCHEME) + 1].upper() == SCHEME + " "
+
+
+def signature_of(headers: Mapping[str, str]) -> str | None:
+    """The request's LONGSHU-SM2 signature: the Authorization header when it uses the scheme,
+    else the ``X-Longshu-Signature`` header (same form, sent beside a bearer token), else None.
+    A present but malformed ``X-Longshu-Signature`` is returned, to be refused."""
+    authorization = headers.get("authorization", "")
+    if is_signed(authorization):
+        return authorization
+    return headers.get(SIGNATURE_HEADER)
 
 
 def parse_header(authorization: str) -> SignedHeader:
