@@ -21,7 +21,7 @@ calls with an application credential's bearer token. Then:
   index) and the same checks as one join (``run.py``'s JOIN), in process.
 
 Run: .venv/bin/python bench/verify/http.py [rows] [rate] [seconds] [workers]
-Writes bench/results/verify_http.json.
+Writes bench/results/verify_http.json (verify_http_<rate>rps.json at another rate).
 """
 
 from __future__ import annotations
@@ -55,7 +55,11 @@ BATCH_SECONDS = 10
 BATCH_CONNECTIONS = 4
 MAX_CONNECTIONS = 128
 HERE = Path(__file__).resolve().parent
-OUT = HERE.parent / "results" / "verify_http.json"
+OUT = (
+    HERE.parent
+    / "results"
+    / ("verify_http.json" if RATE == 1000 else f"verify_http_{RATE}rps.json")
+)
 PYTHON = sys.executable
 PG_ADMIN = os.environ.get(
     "LONGSHU_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

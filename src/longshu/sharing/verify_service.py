@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import multiprocessing.util
 import re
 import threading
 import time
@@ -504,6 +505,11 @@ def _flush_at_exit() -> None:
         USAGE.flush()
     except Exception:  # the database may be gone at interpreter exit
         log.exception("verification usage lost at exit")
+
+
+# uvicorn's worker processes end through multiprocessing, which skips atexit handlers but
+# runs its own finalizers: flush there too (a second flush finds nothing to write)
+multiprocessing.util.Finalize(None, _flush_at_exit, exitpriority=10)
 
 
 def _grant_for_use(session: Session, actor: Actor, grant_id: int) -> ShareGrant:
