@@ -197,14 +197,14 @@ def test_build_download_decrypt_receipt_and_destruction_after_revocation(
     with db.session() as s:
         grants.revoke(s, people["reviewer"], grant_id, "场景已办结")
         revoked_at = s.get(ShareGrant, grant_id).revoked_at
-    with db.session() as s, pytest.raises(GrantInactive):
+    with db.session() as s, pytest.raises(DeliveryNotReady):
         deliveries.download(s, people["user"], delivery_id)  # no new copies once it ended
 
-    first = revoked_at + dt.timedelta(minutes=1)
-    assert sweep(db, first) == {"due": 1, "reminded": 0, "escalated": 0}
-    due = fetch(db, delivery_id)
+    due = fetch(db, delivery_id)  # at once: the revocation's event reached the deliveries
     deadline = calendar.add_working_days(revoked_at, 10)
     assert due.state == "destruction_due" and due.due_at == deadline
+    assert due.grant_ended_at == revoked_at
+    first = revoked_at + dt.timedelta(minutes=1)
     assert sweep(db, first) == {"due": 0, "reminded": 0, "escalated": 0}
 
     near = calendar.add_working_days(revoked_at, 8)  # two working days left
@@ -261,6 +261,26 @@ def test_expiry_makes_packages_due_and_csv_builds_too(db, registry, people, depa
     assert due.due_at == calendar.add_working_days(valid_until, 10)
     [event] = events_of(db, "sharing.destruction_due")
     assert event.payload["grant_status"] == "expired" and event.payload["working_days"] == 10
+
+
+def test_expiry_by_the_periodic_job_makes_packages_due_at_once(
+    db, registry, people, department, immediate
+):
+    grant_id = grant_for(db, people, registry)
+    delivery_id = ask(db, people["user"], grant_id, department)
+    with db.session() as s:
+        grant = s.get(ShareGrant, grant_id)
+        grant.valid_until = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+        valid_until = grant.valid_until
+    with pytest.raises(GrantInactive), db.session() as s:  # past its validity: no copies
+        deliveries.download(s, people["user"], delivery_id)
+    with db.session() as s:
+        assert grants.expire_due(s, SYSTEM) == 1
+    due = fetch(db, delivery_id)
+    assert due.state == "destruction_due" and due.grant_ended_at == valid_until
+    assert [e.payload["grant_status"] for e in events_of(db, "sharing.destruction_due")] == [
+        "expired"
+    ]
 
 
 def test_destruction_deadline_is_configurable(
@@ -593,7 +613,7 @@ def test_delivery_routes_and_pages_over_http(
     with db.session() as s:
         ended_at = s.get(ShareGrant, grant_id).revoked_at
     sweep(db, calendar.add_working_days(ended_at, 11))
-    assert fetch(db, delivery_id).state == "overdue" and ended.state == "received"
+    assert fetch(db, delivery_id).state == "overdue" and ended.state == "destruction_due"
     page = client.get("/console/sharing/deliveries/overdue", headers=bureau)
     assert page.status_code == 200 and f'data-testid="overdue-{delivery_id}"' in page.text
     mine_page = client.get("/console/sharing/deliveries", headers=user)

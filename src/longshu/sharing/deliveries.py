@@ -591,12 +591,14 @@ def _ended_at(grant: ShareGrant, now: dt.datetime) -> dt.datetime:
     return min(grant.valid_until, now)
 
 
-def mark_due(session: Session, now: dt.datetime, actor: Actor = SYSTEM) -> int:
+def mark_due(
+    session: Session, now: dt.datetime, actor: Actor = SYSTEM, *, grant_id: int | None = None
+) -> int:
     """Every delivered package of a grant that has ended (revoked, expired, or past its
-    validity) becomes ``destruction_due``, with a deadline ``destruction_working_days``
-    working days after the end. Returns how many."""
+    validity) — of ``grant_id`` only, if given — becomes ``destruction_due``, with a deadline
+    ``destruction_working_days`` working days after the end. Returns how many."""
     days = exchange_settings().destruction_working_days
-    rows = session.execute(
+    query = (
         select(Delivery, ShareGrant)
         .join(ShareGrant, ShareGrant.id == Delivery.grant_id)
         .where(
@@ -604,7 +606,10 @@ def mark_due(session: Session, now: dt.datetime, actor: Actor = SYSTEM) -> int:
             or_(ShareGrant.status != "active", ShareGrant.valid_until <= now),
         )
         .order_by(Delivery.id)
-    ).all()
+    )
+    if grant_id is not None:
+        query = query.where(Delivery.grant_id == grant_id)
+    rows = session.execute(query).all()
     marked = 0
     for delivery, grant in rows:
         ended = _ended_at(grant, now)
@@ -621,6 +626,14 @@ def mark_due(session: Session, now: dt.datetime, actor: Actor = SYSTEM) -> int:
                      due_at=due, working_days=days),
         )  # fmt: skip
     return marked
+
+
+@events.subscribe("sharing.grant_revoked", "sharing.grant_expired", name="sharing.deliveries_due")
+def grant_ended(session: Session, event: events.Event) -> None:
+    """A revoked or expired grant makes its delivered packages due at once (the sweep would
+    find them within 15 minutes anyway)."""
+    if event.subject_type == "sharing_grant" and event.subject_id:
+        mark_due(session, utcnow(), grant_id=int(event.subject_id))
 
 
 def fail_stalled(session: Session, now: dt.datetime) -> int:
