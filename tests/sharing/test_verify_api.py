@@ -405,3 +405,40 @@ def test_a_normal_mix_does_not_trip_the_alarm(client, people, parties, emitted):
         answer = batch(client, holder, grant_id, keys, attrs)
         assert answer.status_code == 200, (round_, answer.text)
     assert emitted("sharing.verify_alarm") == []
+
+
+def test_a_failed_usage_flush_keeps_every_count(client, db, people, parties, monkeypatch):
+    provider, holder = parties["provider"], parties["holder"]
+    set_up_and_build(client, provider, people["resource"])
+    grant_id = grant_for(client, holder, people["resource"])
+    for i in range(3):
+        check(client, holder, grant_id, people["ids"][i], people["names"][i])
+    real = verify_service.add_usage
+
+    def down(*args, **kwargs):
+        raise OSError("database unreachable")
+
+    monkeypatch.setattr(verify_service, "add_usage", down)
+    assert verify_service.USAGE.flush() == 0
+    check(client, holder, grant_id, people["ids"][3], people["names"][3])
+    monkeypatch.setattr(verify_service, "add_usage", real)
+    assert verify_service.USAGE.flush() == 1
+    with db.session() as s:
+        usage = s.scalar(select(GrantUsage).where(GrantUsage.grant_id == grant_id))
+        assert (usage.calls, usage.checks) == (4, 4)
+
+
+def test_usage_still_in_memory_is_written_when_the_server_stops(app, db, people, make_user, orgs):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as client:
+        provider = bearer_for(db, make_user("ga5", "dept_reviewer", org_id=people["police"]))
+        holder = bearer_for(db, make_user("jt5", "data_consumer", org_id=orgs["transport"]))
+        set_up_and_build(client, provider, people["resource"])
+        grant_id = grant_for(client, holder, people["resource"])
+        for i in range(2):
+            check(client, holder, grant_id, people["ids"][i], people["names"][i])
+    # the app's lifespan ended (the server stopped): its meter was flushed
+    with db.session() as s:
+        usage = s.scalar(select(GrantUsage).where(GrantUsage.grant_id == grant_id))
+        assert (usage.calls, usage.checks) == (2, 2)

@@ -6,11 +6,14 @@ in ``verify_service`` and ``ratelimit``."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from longshu.errors import LongshuError
 from longshu.http import record_refusal
@@ -21,7 +24,17 @@ from longshu.sharing.verify_errors import MalformedBatch
 from longshu.sharing.verify_models import VerifyIndexRecord, VerifySetup
 from longshu.web import i18n
 
-router = APIRouter(prefix="/api/v1/sharing", tags=["sharing"])
+
+@asynccontextmanager
+async def _flush_usage_on_shutdown(app: Any) -> AsyncIterator[None]:
+    """The app's lifespan (merged by ``include_router``): write the verification usage still
+    counted in memory when the server stops (uvicorn ends its workers by a signal, which
+    skips atexit handlers)."""
+    yield
+    await run_in_threadpool(verify_service.USAGE.flush)
+
+
+router = APIRouter(prefix="/api/v1/sharing", tags=["sharing"], lifespan=_flush_usage_on_shutdown)
 
 Key = Annotated[str, Field(max_length=100)]
 Name = Annotated[str, Field(max_length=400)]
