@@ -18,7 +18,11 @@ from longshu.lake import tables
 from longshu.sharing import ratelimit
 from longshu.sharing.models import GrantUsage, ShareGrant
 from longshu.sharing.query import QuerySpec, add_usage, run_query, usage_today
-from longshu.sharing.verify_api_errors import RateLimited, VerifyCoolingDown
+from longshu.sharing.verify_api_errors import (
+    CredentialRateLimited,
+    RateLimited,
+    VerifyCoolingDown,
+)
 
 APP = Actor(kind="app", id=41, org_id=5, roles=frozenset({"data_consumer"}))
 OTHER_APP = Actor(kind="app", id=42, org_id=5, roles=frozenset({"data_consumer"}))
@@ -87,9 +91,10 @@ def test_the_credential_limit_spans_its_grants(local, monkeypatch):
     _window(monkeypatch, 200)
     for grant_id in range(1, 5):
         ratelimit.admit(APP, grant_id, 100, mode="query")
-    with pytest.raises(RateLimited) as caught:
+    with pytest.raises(CredentialRateLimited) as caught:
         ratelimit.admit(APP, 9, 100, mode="query")
     assert caught.value.event[3]["scope"] == "credential"
+    assert caught.value.key == "sharing.credential_rate_limited"
     ratelimit.admit(OTHER_APP, 9, 100, mode="query")
 
 

@@ -366,6 +366,9 @@ def test_over_the_rate_429_with_retry_after_and_one_event(
     assert [a.status_code for a in answers] == [200, 200, 200, 429, 429, 429]
     assert answers[3].headers["Retry-After"] == "17"
     assert answers[3].json()["error"]["key"] == "sharing.rate_limited"
+    assert answers[3].json()["error"]["message"] == (
+        f"共享授权 {grant_id} 调用过于频繁：每分钟最多 3 次，请在 17 秒后重试。"
+    )
     limited = emitted("sharing.rate_limited")
     assert len(limited) == 1  # once per window, not per refused call
     assert limited[0].payload["scope"] == "grant" and limited[0].payload["limit"] == 3

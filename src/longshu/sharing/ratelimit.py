@@ -40,7 +40,12 @@ from sqlalchemy.orm import Session
 from longshu import events
 from longshu.actor import Actor
 from longshu.config import get_settings
-from longshu.sharing.verify_api_errors import RateLimited, Throttled, VerifyCoolingDown
+from longshu.sharing.verify_api_errors import (
+    CredentialRateLimited,
+    RateLimited,
+    Throttled,
+    VerifyCoolingDown,
+)
 
 log = logging.getLogger("longshu.sharing.limits")
 
@@ -306,10 +311,10 @@ def admit(
         ("credential", credential_count, per_credential),
     ):
         if count > limit:
-            error = RateLimited(
-                window.retry_after,
-                scope="the share grant" if scope == "grant" else "your credential",
-                limit=limit,
+            error: RateLimited = (
+                RateLimited(window.retry_after, grant=grant_id, limit=limit)
+                if scope == "grant"
+                else CredentialRateLimited(window.retry_after, limit=limit)
             )
             if store.once(f"rl:ev:{scope}:{grant_id}:{credential}:{window.minute}", 70):
                 error.event = (

@@ -71,8 +71,22 @@ class Throttled(LongshuError):
 
 
 class RateLimited(Throttled):
+    """The grant's calls a minute (all its callers together) are used up."""
+
     key = "sharing.rate_limited"
-    message = "Too many calls: {scope} allows {limit} a minute; retry in {retry_after} s."
+    message = (
+        "Too many calls on share grant {grant}: at most {limit} a minute; retry in {retry_after} s."
+    )
+
+
+class CredentialRateLimited(RateLimited):
+    """The calling credential's calls a minute (across all its grants) are used up."""
+
+    key = "sharing.credential_rate_limited"
+    message = (
+        "Too many calls from your credential: at most {limit} a minute across its grants; "
+        "retry in {retry_after} s."
+    )
 
 
 class VerifyCoolingDown(Throttled):
