@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,10 @@ from longshu.db import Database, set_database
 from longshu.governance.config import reset_governance_settings
 from longshu.ids import random_resident_id, resident_id_birth_date, resident_id_check_char
 from longshu.models import load_all
+
+# Modules make their huey queue when imported, before any fixture runs: the session's queue
+# must never be the checkout's ./var/huey.db, which `make run`'s worker consumes.
+os.environ.setdefault("LONGSHU_VAR_DIR", tempfile.mkdtemp(prefix="longshu-test-var-"))
 
 BACKEND = os.environ.get("LONGSHU_TEST_DB", "sqlite")
 PG_SERVER = os.environ.get(

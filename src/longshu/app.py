@@ -53,7 +53,11 @@ ROUTER_MODULES = [
 SUBSCRIBER_MODULES: list[str] = ["longshu.security.ledger.subscriber"]
 SUBSCRIBER_MODULES.append("longshu.catalog.subscriber")
 SUBSCRIBER_MODULES.append("longshu.governance.pipeline")
-SUBSCRIBER_MODULES += ["longshu.sharing.grants", "longshu.sharing.verify_service"]
+SUBSCRIBER_MODULES += [
+    "longshu.sharing.grants",
+    "longshu.sharing.verify_service",
+    "longshu.sharing.deliveries",
+]
 
 
 def import_all_modules() -> None:
