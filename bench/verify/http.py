@@ -20,8 +20,9 @@ calls with an application credential's bearer token. Then:
 - DuckDB on the same table in the same run: the same single checks as point queries (ART
   index) and the same checks as one join (``run.py``'s JOIN), in process.
 
-Run: .venv/bin/python bench/verify/http.py [rows] [rate] [seconds] [workers]
-Writes bench/results/verify_http.json (verify_http_<rate>rps.json at another rate).
+Run: .venv/bin/python bench/verify/http.py [rows] [rate] [seconds] [workers] [redis|local]
+Writes bench/results/verify_http.json (with ``_<rate>rps``, ``_<n>workers``, ``_local_limits``
+in the name when those differ from 1,000, 2 and redis).
 """
 
 from __future__ import annotations
@@ -50,15 +51,22 @@ ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 RATE = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 SECONDS = int(sys.argv[3]) if len(sys.argv) > 3 else 30
 WORKERS = int(sys.argv[4]) if len(sys.argv) > 4 else 2
+LIMITS = sys.argv[5] if len(sys.argv) > 5 else "redis"  # where the rate limits count: redis | local
 BATCH = 1000
 BATCH_SECONDS = 10
 BATCH_CONNECTIONS = 4
 MAX_CONNECTIONS = 128
 HERE = Path(__file__).resolve().parent
-OUT = (
-    HERE.parent
-    / "results"
-    / ("verify_http.json" if RATE == 1000 else f"verify_http_{RATE}rps.json")
+_SUFFIX = "".join(
+    part
+    for part, default in (
+        (f"_{RATE}rps", RATE == 1000),
+        (f"_{WORKERS}workers", WORKERS == 2),
+        (f"_{LIMITS}_limits", LIMITS == "redis"),
+    )
+    if not default
+)
+OUT = HERE.parent / "results" / f"verify_http{_SUFFIX}.json"
 )
 PYTHON = sys.executable
 PG_ADMIN = os.environ.get(
@@ -276,6 +284,7 @@ def prepare(tmp: str) -> dict:
         "LONGSHU_AUTO_MIGRATE": "false",
         "LONGSHU_EMBEDDED_WORKER": "false",
         "LONGSHU_HUEY_BACKEND": "redis",
+        "LONGSHU_SHARING_LIMITS_BACKEND": LIMITS,
         "LONGSHU_HUEY_NAME": f"bench-{uuid.uuid4().hex[:8]}",
         "LONGSHU_LOG_LEVEL": "WARNING",
         # the guard runs on every call but never trips on the bench's third of unknown IDs
@@ -435,7 +444,7 @@ def main() -> None:
         "PostgreSQL/Redis share them)",
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "database": "PostgreSQL 15 (127.0.0.1)",
-        "limits_backend": "redis",
+        "limits_backend": LIMITS,
     }
     with tempfile.TemporaryDirectory(prefix="longshu-bench-http-") as tmp:
         ready = prepare(tmp)
