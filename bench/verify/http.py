@@ -67,7 +67,6 @@ _SUFFIX = "".join(
     if not default
 )
 OUT = HERE.parent / "results" / f"verify_http{_SUFFIX}.json"
-)
 PYTHON = sys.executable
 PG_ADMIN = os.environ.get(
     "LONGSHU_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
