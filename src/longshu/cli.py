@@ -31,6 +31,7 @@ SUBCOMMAND_MODULES: list[tuple[str, str]] = [
     ("longshu.lake.cli", "lake"),
     ("longshu.ingest.cli", "ingest"),
     ("longshu.governance.cli", "governance"),
+    ("longshu.sharing.cli", "sharing"),
     ("longshu.security.ledger.cli", "ledger"),
     ("longshu.security.crypto.cli", "keys"),
 ]

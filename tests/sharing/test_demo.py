@@ -1,11 +1,21 @@
 """The demo sharing path `make run` shows: the transport department's request for the
 population table, approved by the police reviewer and the bureau, usable at once."""
 
-import pytest
+import datetime as dt
+import json
 
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from longshu import lake
 from longshu.actor import SYSTEM
+from longshu.cli import app
 from longshu.demo import load_demo
-from longshu.sharing.demo import SCENARIO, _actor, load_demo_sharing
+from longshu.lake.policy import Grant, TableGrant
+from longshu.sharing import deliveries, verify_service
+from longshu.sharing.deliveries import Delivery
+from longshu.sharing.demo import SCENARIO, _actor, demo_key_path, load_demo_sharing
 from longshu.sharing.models import ShareGrant, ShareRequest
 from longshu.sharing.query import QuerySpec, run_query
 from longshu.workflow import history
@@ -61,3 +71,59 @@ def test_the_demo_return_flow_gives_tianshui_its_own_rows(demo):
         grant = s.query(ShareGrant).filter_by(consumer_org_id=tianshui.id).one()
         assert grant.status == "active" and grant.resource_id == flow.resource_id
         assert grant.regions and all(code.startswith("6205") for code in grant.regions)
+
+
+def test_the_demo_consumer_verifies_receives_opens_and_confirms_destruction(demo, tmp_path):
+    """What a user of `make run` does by hand, with the consumer's CLI tools."""
+
+    with demo.session() as s:
+        user = _actor(s, "jt_user")
+        grant = s.query(ShareGrant).filter_by(consumer_org_id=user.org_id).one()
+        police = _actor(s, "ga_reviewer")
+        person = lake.access(
+            s, police, _own_table_grant(s, grant), "SELECT gmsfhm, xm FROM population LIMIT 1"
+        ).to_pylist()[0]
+        answers = verify_service.verify(
+            s, user, grant.id, [person["gmsfhm"], person["gmsfhm"]], [person["xm"], "查无此人"]
+        )
+        assert answers == ["match", "no_match"]
+
+        delivery = s.query(Delivery).filter_by(grant_id=grant.id).one()
+        assert delivery.state == "built" and delivery.rows == ROWS
+        folder = deliveries.exchange_dir() / delivery.package_id
+        delivery_id = delivery.id
+
+    runner = CliRunner()
+    out = tmp_path / "rows.parquet"
+    opened = runner.invoke(
+        app,
+        ["sharing", "open-package", str(folder), "--key", str(demo_key_path()), "--out", str(out)],
+    )
+    assert opened.exit_code == 0, opened.output
+    assert pq.read_table(out).num_rows == ROWS
+
+    signed = runner.invoke(
+        app, ["sharing", "sign-record", str(folder / "manifest.json"), "--key",
+              str(demo_key_path()), "--kind", "destroyed"],
+    )  # fmt: skip
+    assert signed.exit_code == 0, signed.output
+    body = json.loads(signed.output)
+    with demo.session() as s:
+        done = deliveries.confirm_destruction(
+            s, _actor(s, "jt_user"), delivery_id, signature=body["signature"],
+            signed_at=dt.datetime.fromisoformat(body["signed_at"]), statement=body["statement"],
+            package_id=body["package_id"],
+        )  # fmt: skip
+        assert done.state == "destroyed"
+    assert not any(p.suffix == ".lse" for p in folder.iterdir())
+
+
+def _own_table_grant(s, grant):
+    """The provider reading its own table (to pick a real person for the check)."""
+    return Grant(
+        id="test:provider",
+        consumer="org:police",
+        purpose="test",
+        tables=(TableGrant(table=grant.table_name, columns=("gmsfhm", "xm")),),
+        holder_org_id=grant.provider_org_id,
+    )

@@ -5,14 +5,19 @@ verify and receive in batch — so `make run` shows the whole path with nothing 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from longshu.actor import Actor
 from longshu.catalog.models import Resource
+from longshu.config import get_settings
 from longshu.orgs.models import Organization
+from longshu.security.crypto.signing import SM2_SM3, SigningKey
 from longshu.security.identity.models import User
-from longshu.sharing import requests, returnflows
+from longshu.sharing import deliveries, requests, returnflows, verify_service
+from longshu.sharing.cli import read_key, write_key
 from longshu.sharing.flow_models import ReturnFlow
 from longshu.sharing.models import ShareGrant, ShareRequest
 
@@ -63,11 +68,36 @@ def load_demo_sharing(session: Session, orgs: dict[str, Organization]) -> ShareG
         expected_volume="每日约 2,000 次核验，每月一次批量比对",
     )
     item = request.items[0]
+    provider = _actor(session, "ga_reviewer")
     if item.state == "pending_provider":
-        requests.approve(session, _actor(session, "ga_reviewer"), item.id, "同意，限身份核验用途")
+        requests.approve(session, provider, item.id, "同意，限身份核验用途")
     if item.state == "pending_bureau":
         requests.approve(session, _actor(session, "reviewer"), item.id, "同意")
-    return session.scalar(select(ShareGrant).where(ShareGrant.item_id == item.id))
+    grant = session.scalar(select(ShareGrant).where(ShareGrant.item_id == item.id))
+    if grant is None:
+        return None
+    # 核验: the police department sets up its verification index (身份证号 + 姓名)
+    verify_service.configure(session, provider, resource.id)
+    verify_service.build(session, provider, resource.id)
+    # 批量: one package delivered to the transport department's demo key
+    key = demo_key()
+    delivery = deliveries.request_delivery(
+        session, consumer, grant.id, fmt="parquet", recipient_key=key.public.public_bytes.hex()
+    )
+    deliveries.build(session, delivery.id)
+    return grant
+
+
+def demo_key_path() -> Path:
+    """The transport department's demo SM2 key (the consumer's own key in real life)."""
+    return get_settings().var_dir / "demo" / "transport-sm2.key"
+
+
+def demo_key() -> SigningKey:
+    path = demo_key_path()
+    if not path.exists():
+        write_key(path, SigningKey.generate(SM2_SM3))
+    return read_key(path)
 
 
 def _demo_return_flow(session: Session, orgs: dict[str, Organization]) -> None:
