@@ -396,3 +396,20 @@ def test_a_malformed_signature_beside_a_token_is_refused(client, db):
         "X-Longshu-Signature": app.header("GET", GRANTS, key=SigningKey.generate())
     }
     refused(client.get(GRANTS, headers=bad), "identity.signature_invalid")
+
+
+def test_an_application_s_token_never_reaches_a_user_s_tokens(session, make_user):
+    # an application and a user may share a numeric id; "own token" means a user's own
+    user = make_user("zhou_jie", "data_consumer")
+    service.create_token(session, _as_user(user), "mine", ["account.self"])
+    session.commit()
+    app_actor = Actor(kind="app", id=user.id, org_id=9, roles=frozenset({"data_consumer"}))
+    assert service.list_tokens(session, app_actor) == []
+    token_id = service.list_tokens(session, _as_user(user))[0].id
+    with pytest.raises(Exception) as refusal:
+        service.revoke_token(session, app_actor, token_id)
+    assert refusal.value.key == "identity.token_not_found"
+
+
+def _as_user(user) -> Actor:
+    return Actor(kind="user", id=user.id, roles=user.role_codes, mfa=True)

@@ -450,7 +450,8 @@ def _issue_token(
 
 def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
     token = session.get(ApiToken, token_id)
-    if token is None or (token.user_id != actor.id and not access.decide(actor, "users.manage")):
+    own = actor.kind == "user" and token is not None and token.user_id == actor.id
+    if token is None or (not own and not access.decide(actor, "users.manage")):
         raise TokenNotFound()
     if token.revoked_at is None:
         token.revoked_at = utcnow()
@@ -459,6 +460,9 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
 
 
 def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
+    """The actor's personal tokens (an application has none: its id is no user id)."""
+    if actor.kind != "user":
+        return []
     return list(
         session.scalars(select(ApiToken).where(ApiToken.user_id == actor.id).order_by(ApiToken.id))
     )
