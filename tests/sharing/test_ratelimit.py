@@ -199,6 +199,7 @@ def test_the_query_api_is_rate_limited(client, db, query_grant, monkeypatch):
     ]
     assert [c.status_code for c in codes] == [200, 200, 429, 429]
     assert codes[2].json()["error"]["key"] == "sharing.rate_limited"
+    assert codes[2].headers["Retry-After"] == "20"
     with db.session() as s:
         usage = s.scalar(select(GrantUsage).where(GrantUsage.grant_id == grant_id))
         assert (usage.calls, usage.rows) == (2, 10)  # refused calls read nothing

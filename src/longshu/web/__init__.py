@@ -104,7 +104,11 @@ async def _domain_error(request: Request, error: Exception) -> Response:
     if not error.recorded:  # every refusal leaves a trace (the route's own work rolled back)
         record_refusal(request.scope, error.key)
     message = i18n.error_message(error, _locale(request))
-    return _answer(request, error.status, error.key, message)
+    response = _answer(request, error.status, error.key, message)
+    # an error may tell the caller more, e.g. a rate limit's Retry-After
+    for name, value in (getattr(error, "headers", None) or {}).items():
+        response.headers[name] = value
+    return response
 
 
 async def _validation_error(request: Request, error: Exception) -> Response:
