@@ -121,7 +121,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.longshu_decide = access.decide  # the navigation asks the one decision point
     from longshu import web
+    from longshu.sharing.verify_fast import VerifyFastPath
 
+    # added before web.setup: it sits inside LocaleMiddleware and PlatformMiddleware
+    app.add_middleware(VerifyFastPath, max_body_bytes=settings.max_body_bytes)
     web.setup(app, default_locale=settings.default_locale)
     app.include_router(_system_router())
     for name in ROUTER_MODULES:

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from longshu.errors import LongshuError
 from longshu.http import record_refusal
 from longshu.security.context import Ctx, requires
-from longshu.sharing import verify_service
+from longshu.sharing import verify_fast, verify_service
 from longshu.sharing.verify_api_errors import Throttled
 from longshu.sharing.verify_errors import MalformedBatch
 from longshu.sharing.verify_models import VerifyIndexRecord, VerifySetup
@@ -71,10 +71,12 @@ def verify_one(
     """核验 one record: ``{"result": "match" | "no_match" | "not_found"}``."""
     try:
         (answer,) = verify_service.verify(
-            ctx.session, ctx.actor, grant_id, [body.key], [body.name], single=True
-        )
+            ctx.session, ctx.actor, grant_id, [body.key], [body.name], single=True,
+            refused=verify_fast.refused(ctx.request),
+        )  # fmt: skip
     except Throttled as error:
         return _refusal(ctx, error)
+    verify_fast.remember(ctx.request, ctx.session, ctx.actor, grant_id)
     return {"grant": grant_id, "result": answer}
 
 
@@ -88,12 +90,14 @@ def verify_batch(
         answers = verify_service.verify(
             ctx.session, ctx.actor, grant_id,
             [i.key for i in body.items], [i.name for i in body.items],
+            refused=verify_fast.refused(ctx.request),
         )  # fmt: skip
     except Throttled as error:
         return _refusal(ctx, error)
     except MalformedBatch as error:
         problems = [{"position": p, "reason": r} for p, r in error.problems[:1000]]
         return _refusal(ctx, error, problems=problems)
+    verify_fast.remember(ctx.request, ctx.session, ctx.actor, grant_id)
     counts = {a: answers.count(a) for a in verify_service.ANSWERS}
     return {"grant": grant_id, "count": len(answers), "counts": counts, "results": answers}
 

@@ -358,6 +358,15 @@ class IndexCache:
             self._current[resource_id] = found
         return found
 
+    def ready(self, resource_id: int) -> tuple[VerifyIndex, _Current] | None:
+        """The resource's ready index if this process knows it (not expired) and has it
+        loaded; None otherwise. Reads no database (``verify_fast``)."""
+        found = self._current.get(resource_id)
+        if found is None or found.expires <= time.monotonic():
+            return None
+        index = self._loaded.get(found.path)
+        return None if index is None else (index, found)
+
     def index(self, path: str) -> VerifyIndex:
         found = self._loaded.get(path)
         if found is None:
@@ -534,13 +543,19 @@ def verify(
     names: Sequence[str],
     *,
     single: bool = False,
+    refused: Throttled | None = None,
 ) -> list[str]:
     """核验 within grant ``grant_id``: ``match`` / ``no_match`` / ``not_found`` per item.
     Refuses another department, a grant without ``verify``, a revoked or expired grant, more
     than ``MAX_BATCH`` items, calls over the grant's rate and a pair cooling down after an
     enumeration alarm; malformed items: ``MalformedKey`` / ``MalformedBatch`` (positions and
-    reasons, never values)."""
+    reasons, never values). ``refused``: the refusal ``verify_fast`` met after it counted
+    this call (its event is recorded here, and the grant's own refusals still come first)."""
+    if refused is not None:
+        ratelimit.record_refusal(session, refused)
     grant = _grant_for_use(session, actor, grant_id)
+    if refused is not None:
+        raise refused
     if len(keys) > MAX_BATCH:
         raise BatchTooLarge(limit=MAX_BATCH, count=len(keys))
     guard = ratelimit.EnumerationGuard()

@@ -1,0 +1,452 @@
+"""A fast path for verification (核验) over HTTP: a raw-ASGI accelerator in front of the
+FastAPI router for exactly ``POST /api/v1/sharing/grants/{id}/verify`` and ``.../verify/batch``.
+
+It answers ONLY the common, fully valid case, from caches of this process; anything else
+falls through, untouched (the body it read is replayed), to the FastAPI route, which does
+everything: refusals, their events, translated errors. Served fast only when all hold:
+
+- ``Authorization: Bearer <token>`` once, no ``X-Longshu-Signature`` / LONGSHU-SM2 signature,
+  no session cookie (``longshu_session``), ``Content-Type: application/json``, a
+  ``Content-Length`` within the platform's body limit;
+- the token's digest is in the token cache (filled after a successful verification on the
+  normal path; kept ``LONGSHU_SHARING_FAST_TOKEN_TTL`` seconds, 5 at most) and the token's
+  expiry is still ahead; the cached actor holds ``sharing.use`` (``access.decide``);
+- the grant's facts are in the grant cache (filled the same way; ``LONGSHU_SHARING_FAST_
+  GRANT_TTL`` seconds, 2 at most): held by the actor's department, ``verify`` among its
+  modes, ``active``, inside ``valid_from``..``valid_until`` now, not region-scoped, its fields
+  covering the index's key and attribute columns;
+- the resource's ready index is known and loaded in this process (``IndexCache.ready``: no
+  database read), the body is well-formed for the route's model and every item passes the
+  index's own checks (computed first: pure, nothing counted when it falls through);
+- the same ``ratelimit.admit`` and ``EnumerationGuard.after`` the service calls admit the
+  call. When either refuses, the call was already counted: the refusal is handed to the
+  normal path in the request's state (``verify_service.verify(refused=...)``), which records
+  its event (once per window) and answers it — never counted twice.
+
+Then the answer is the route's JSON byte for byte; usage goes to the same ``USAGE`` meter.
+The accelerator sits inside ``PlatformMiddleware`` and ``LocaleMiddleware`` (request id,
+security headers, CSRF cookie, metrics, ``Vary``), so their headers are the same.
+
+Revocation: in this process the caches are emptied (and a generation counter bumped) when an
+event of ``INVALIDATING`` is inserted and again when its transaction commits; a normal-path
+request that started before the bump never fills the caches. Other processes learn it when
+their entries expire: at most the token TTL (5 s) for a token, user or application, at most
+the grant TTL (2 s) for a grant; the same bounds hold for changes made without an event
+(direct SQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from longshu.actor import Actor
+from longshu.errors import LongshuError
+from longshu.events import Event
+from longshu.security.access import decide
+from longshu.sharing import ratelimit, verify_service
+from longshu.sharing.verify_api_errors import Throttled
+
+PATH = re.compile(r"/api/v1/sharing/grants/([1-9][0-9]{0,17})/verify(/batch)?")
+SESSION_COOKIE = b"longshu_session="
+MAX_TOKEN_TTL = 5.0
+MAX_GRANT_TTL = 2.0
+MAX_FAST_BODY = 1 << 20
+THREAD_BATCH = 64  # batches larger than this are checked in the threadpool
+KEY_MAX, NAME_MAX = 100, 400  # the route's model (api_verify.Key / Name)
+
+# state keys the normal path reads (request.state.<name>)
+GENERATION = "verify_fast_generation"
+REFUSED = "verify_fast_refused"
+
+# events after which this process stops answering from its caches at once
+INVALIDATING = frozenset(
+    {
+        "identity.token_revoked",
+        "identity.user_disabled",
+        "identity.roles_changed",
+        "sharing.credential_disabled",
+        "sharing.grant_revoked",
+        "sharing.grant_expired",
+        "sharing.grant_masks_tightened",
+        "sharing.verify_setup",
+        "sharing.verify_index_retired",
+    }
+)
+
+
+@dataclass(frozen=True)
+class _Token:
+    actor: Actor
+    expires_at: float  # the token's own expiry (epoch seconds)
+    until: float  # this entry's (monotonic)
+
+
+@dataclass(frozen=True)
+class _Grant:
+    consumer_org_id: int
+    resource_id: int
+    modes: frozenset[str]
+    fields: frozenset[str]
+    status: str
+    valid_from: float
+    valid_until: float
+    rate_per_minute: int
+    region_scoped: bool
+    until: float
+
+
+@dataclass(frozen=True)
+class _RouteTag:
+    """What ``PlatformMiddleware`` reads from ``scope["route"]`` for its metrics."""
+
+    path: str
+
+
+SINGLE_ROUTE = _RouteTag("/api/v1/sharing/grants/{grant_id}/verify")
+BATCH_ROUTE = _RouteTag("/api/v1/sharing/grants/{grant_id}/verify/batch")
+
+
+class FastCaches:
+    """Tokens (by digest) and grants (by id) seen valid on the normal path, with a generation
+    bumped by every invalidation."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.tokens: dict[str, _Token] = {}
+        self.grants: dict[int, _Grant] = {}
+        self.generation = 0
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self.tokens = {}
+            self.grants = {}
+
+    def fill(
+        self, generation: int, digest: str, token: _Token | None, grant_id: int, grant: _Grant
+    ) -> bool:
+        with self._lock:
+            if generation != self.generation:
+                return False
+            if token is not None:
+                self.tokens[digest] = token
+            self.grants[grant_id] = grant
+            return True
+
+
+CACHES = FastCaches()
+
+
+def clear() -> None:
+    CACHES.invalidate()
+
+
+def _ttl(name: str, default: float, cap: float) -> float:
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        value = default
+    return max(0.0, min(value, cap))
+
+
+def _epoch(value: dt.datetime) -> float:
+    if value.tzinfo is None:  # stored UTC (SQLite hands naive values back in some paths)
+        value = value.replace(tzinfo=dt.UTC)
+    return value.timestamp()
+
+
+# --- in-process invalidation ------------------------------------------------------------------
+
+
+@sa_event.listens_for(Event, "after_insert")
+def _event_inserted(_mapper: Any, _connection: Any, target: Event) -> None:
+    if target.type in INVALIDATING:
+        CACHES.invalidate()
+        session = object_session(target)
+        if session is not None:
+            session.info["verify_fast_stale"] = True
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    if session.info.pop("verify_fast_stale", False):
+        CACHES.invalidate()
+
+
+# --- the normal path's hooks ------------------------------------------------------------------
+
+
+def _bearer(headers: Any) -> str | None:
+    """The bearer secret of a request the fast path may serve, or None."""
+    values = headers.getlist("authorization")
+    if len(values) != 1 or not values[0].lower().startswith("bearer "):
+        return None
+    if headers.get("x-longshu-signature") is not None:
+        return None
+    if SESSION_COOKIE.decode() in headers.get("cookie", ""):
+        return None
+    secret = values[0][7:].strip()
+    return secret or None
+
+
+def refused(request: Any) -> Throttled | None:
+    """The refusal the fast path met after counting this call (the normal path answers it)."""
+    return getattr(request.state, REFUSED, None)
+
+
+def remember(request: Any, session: Session, actor: Actor, grant_id: int) -> None:
+    """After a successful verification on the normal path: cache the bearer token's actor and
+    the grant's facts — unless an invalidation happened since the request came in."""
+    from longshu.security.identity.models import ApiToken
+    from longshu.security.identity.service import secret_digest
+    from longshu.sharing.models import ShareGrant
+
+    generation = getattr(request.state, GENERATION, None)
+    if generation is None or generation != CACHES.generation:
+        return
+    if actor.kind not in ("user", "app"):
+        return
+    secret = _bearer(request.headers)
+    grant = session.get(ShareGrant, grant_id)
+    if secret is None or grant is None:
+        return
+    now = time.monotonic()
+    digest = secret_digest(secret)
+    token = None
+    held = CACHES.tokens.get(digest)
+    if held is None or held.until <= now + 1 or held.actor != actor:
+        token_ttl = _ttl("LONGSHU_SHARING_FAST_TOKEN_TTL", MAX_TOKEN_TTL, MAX_TOKEN_TTL)
+        row = session.execute(
+            select(ApiToken.expires_at, ApiToken.revoked_at).where(ApiToken.token_hash == digest)
+        ).first()
+        if row is None or row.revoked_at is not None or token_ttl <= 0:
+            return
+        token = _Token(actor, _epoch(row.expires_at), now + token_ttl)
+    grant_ttl = _ttl("LONGSHU_SHARING_FAST_GRANT_TTL", MAX_GRANT_TTL, MAX_GRANT_TTL)
+    if grant_ttl <= 0:
+        return
+    facts = _Grant(
+        consumer_org_id=grant.consumer_org_id, resource_id=grant.resource_id,
+        modes=frozenset(grant.modes), fields=frozenset(grant.fields), status=grant.status,
+        valid_from=_epoch(grant.valid_from), valid_until=_epoch(grant.valid_until),
+        rate_per_minute=grant.rate_per_minute,
+        region_scoped=bool(grant.region_column and grant.regions), until=now + grant_ttl,
+    )  # fmt: skip
+    CACHES.fill(generation, digest, token, grant_id, facts)
+
+
+# --- the accelerator ----------------------------------------------------------------------------
+
+
+class _FallThrough(Exception):
+    pass
+
+
+def _header_map(scope: Scope) -> dict[bytes, bytes] | None:
+    """Lower-cased headers; None when one the fast path reads is repeated."""
+    found: dict[bytes, bytes] = {}
+    for key, value in scope["headers"]:
+        name = key.lower()
+        if name in found and name in (b"authorization", b"content-type", b"content-length"):
+            return None
+        found[name] = value
+    return found
+
+
+def _secret(headers: dict[bytes, bytes]) -> str:
+    auth = headers.get(b"authorization", b"")
+    if not auth[:7].lower() == b"bearer " or b"x-longshu-signature" in headers:
+        raise _FallThrough
+    if SESSION_COOKIE in headers.get(b"cookie", b""):
+        raise _FallThrough
+    content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    if content_type != b"application/json":
+        raise _FallThrough
+    try:
+        secret = auth[7:].decode("latin-1").strip()
+    except UnicodeDecodeError:
+        raise _FallThrough from None
+    if not secret:
+        raise _FallThrough
+    return secret
+
+
+def _items(body: bytes, batch: bool) -> tuple[list[str], list[str]]:
+    """Keys and names of a body the route's model accepts; anything doubtful falls through."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise _FallThrough from None
+    if not isinstance(data, dict):
+        raise _FallThrough
+    rows = data.get("items") if batch else [data]
+    if not isinstance(rows, list) or not 1 <= len(rows) <= verify_service.MAX_BATCH:
+        raise _FallThrough
+    keys, names = [], []
+    for row in rows:
+        if not isinstance(row, dict):
+            raise _FallThrough
+        key, name = row.get("key"), row.get("name")
+        if type(key) is not str or type(name) is not str:
+            raise _FallThrough
+        if len(key) > KEY_MAX or len(name) > NAME_MAX:
+            raise _FallThrough
+        keys.append(key)
+        names.append(name)
+    return keys, names
+
+
+def _dumps(content: dict[str, Any]) -> bytes:
+    """As ``JSONResponse.render``."""
+    return json.dumps(
+        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8")
+
+
+class VerifyFastPath:
+    """The accelerator (see the module doc). ``enabled=False`` (or ``LONGSHU_SHARING_FAST_PATH
+    =0``): every request goes the normal way."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_FAST_BODY) -> None:
+        self.app = app
+        self.max_body = min(max_body_bytes, MAX_FAST_BODY)
+        self.enabled = os.environ.get("LONGSHU_SHARING_FAST_PATH", "1") not in ("0", "false")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.enabled or scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        match = PATH.fullmatch(scope["path"])
+        if match is None or scope.get("root_path"):
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        state[GENERATION] = CACHES.generation
+        headers = _header_map(scope)
+        length = headers.get(b"content-length", b"") if headers is not None else b""
+        if headers is None or not length.isdigit() or int(length) > self.max_body:
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        failure: BaseException | None = None
+        body = b""
+        try:
+            while True:
+                message = await receive()
+                messages.append(message)
+                if message["type"] != "http.request":
+                    break
+                body += message.get("body", b"")
+                if not message.get("more_body", False):
+                    break
+        except Exception as exc:  # noqa: BLE001 - handed to the normal path as it came
+            failure = exc
+
+        replay = list(messages)
+
+        async def replayed() -> Message:
+            if replay:
+                return replay.pop(0)
+            if failure is not None:
+                raise failure
+            return await receive()
+
+        answer = None
+        if failure is None and messages and messages[-1]["type"] == "http.request":
+            try:
+                answer = await self._serve(state, headers, body, int(match[1]), bool(match[2]))
+            except _FallThrough:
+                answer = None
+        if answer is None:
+            await self.app(scope, replayed, send)
+            return
+        scope["route"] = BATCH_ROUTE if match[2] else SINGLE_ROUTE
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-length", str(len(answer)).encode()),
+                    (b"content-type", b"application/json"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": answer})
+
+    async def _serve(
+        self,
+        state: dict[str, Any],
+        headers: dict[bytes, bytes],
+        body: bytes,
+        grant_id: int,
+        batch: bool,
+    ) -> bytes:
+        from longshu.security.identity.service import secret_digest
+
+        secret = _secret(headers)
+        now_m, now = time.monotonic(), time.time()
+        token = CACHES.tokens.get(secret_digest(secret))
+        if token is None or token.until <= now_m or token.expires_at <= now:
+            raise _FallThrough
+        actor = token.actor
+        if not decide(actor, "sharing.use").allowed:
+            raise _FallThrough
+        grant = CACHES.grants.get(grant_id)
+        if (
+            grant is None
+            or grant.until <= now_m
+            or actor.org_id is None
+            or actor.org_id != grant.consumer_org_id
+            or "verify" not in grant.modes
+            or grant.status != "active"
+            or not grant.valid_from <= now < grant.valid_until
+            or grant.region_scoped
+        ):
+            raise _FallThrough
+        ready = verify_service._CACHE.ready(grant.resource_id)
+        if ready is None:
+            raise _FallThrough
+        index, current = ready
+        if not {current.key_column, current.attribute_column} <= grant.fields:
+            raise _FallThrough
+        keys, names = _items(body, batch)
+        # the answers first (pure): malformed input falls through with nothing counted
+        try:
+            if not batch:
+                answers = [index.check(keys[0], names[0])]
+            elif len(keys) > THREAD_BATCH:
+                answers = await run_in_threadpool(index.check_many, keys, names)
+            else:
+                answers = index.check_many(keys, names)
+        except LongshuError:
+            raise _FallThrough from None
+        try:
+            ratelimit.admit(actor, grant_id, grant.rate_per_minute, mode="verify", guarded=True)
+        except Throttled as error:
+            state[REFUSED] = error
+            raise _FallThrough from None
+        verify_service.USAGE.record(grant_id, actor, answers)
+        misses = sum(1 for a in answers if a in verify_service.GUARD_MISSES)
+        try:
+            ratelimit.EnumerationGuard().after(actor, grant_id, len(answers), misses)
+        except Throttled as error:
+            state[REFUSED] = error
+            raise _FallThrough from None
+        if not batch:
+            return _dumps({"grant": grant_id, "result": answers[0]})
+        counts = {a: answers.count(a) for a in verify_service.ANSWERS}
+        return _dumps(
+            {"grant": grant_id, "count": len(answers), "counts": counts, "results": answers}
+        )
