@@ -7,16 +7,23 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pyarrow as pa
 import pytest
 from sqlalchemy import create_engine, select, text
 
 from longshu import events
+from longshu.actor import Actor
 from longshu.config import Settings, reset_settings
 from longshu.db import Database, set_database
 from longshu.governance.config import reset_governance_settings
@@ -380,3 +387,47 @@ def _population_resource(db, orgs, table: str, share_type: str):
         )  # fmt: skip
         s.commit()
         return entry.id, table, orgs["police"]
+
+
+def staff(org_id: int, *roles: str, uid: int) -> Actor:
+    """A member of a department's staff with these roles (a service-level actor)."""
+    return Actor(kind="user", id=uid, name=roles[0], org_id=org_id, roles=frozenset(roles))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(env: dict[str, str], log: Path, cwd: Path | None = None) -> Iterator[str]:
+    """A real ``longshu serve`` process on a free port (its output in ``log``), once it
+    answers /healthz; its URL. Stopped on exit."""
+    port = free_port()
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "longshu.cli", "serve", "--host", "127.0.0.1",
+             "--port", str(port)],
+            env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(240):
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert process.poll() is None, log.read_text()[-4000:]
+                time.sleep(0.25)
+            else:
+                pytest.fail("the server did not answer /healthz: " + log.read_text()[-4000:])
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

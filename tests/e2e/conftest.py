@@ -6,26 +6,17 @@ PostgreSQL database built by the real migrations) and its own ./var."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import create_engine, text
-from tests.conftest import BACKEND, PG_SERVER
+from tests.conftest import BACKEND, PG_SERVER, running_server
 
 CHROMIUM = "/usr/bin/chromium"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _longshu(env: dict[str, str], *args: str) -> str:
@@ -71,44 +62,8 @@ def demo_output(server_env: dict[str, str]) -> str:
 
 @pytest.fixture(scope="session")
 def base_url(server_env: dict[str, str], demo_output: str) -> Iterator[str]:
-    port = _free_port()
-    log = Path(server_env["LONGSHU_VAR_DIR"]) / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "longshu.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            env=server_env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(120):
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert process.poll() is None, log.read_text()[-4000:]
-                time.sleep(0.25)
-            else:
-                pytest.fail("the server did not answer /healthz: " + log.read_text()[-4000:])
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with running_server(server_env, Path(server_env["LONGSHU_VAR_DIR"]) / "server.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

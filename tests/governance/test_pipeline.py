@@ -8,8 +8,9 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 from sqlalchemy import select
+from tests.conftest import staff
 
-from longshu.actor import SYSTEM, Actor
+from longshu.actor import SYSTEM
 from longshu.catalog.models import Resource
 from longshu.errors import Forbidden, InvalidInput
 from longshu.events import Event
@@ -25,10 +26,6 @@ from longshu.governance.models import (
 )
 from longshu.lake import tables
 from longshu.workflow import TransitionNotAllowed
-
-
-def staff(org_id: int, *roles: str, uid: int) -> Actor:
-    return Actor(kind="user", id=uid, name=roles[0], org_id=org_id, roles=frozenset(roles))
 
 
 def load(db, name: str, data: pa.Table) -> int:

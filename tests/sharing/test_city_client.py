@@ -7,14 +7,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.conftest import running_server
 
 from longshu.actor import SYSTEM, Actor
 from longshu.governance import pipeline
@@ -33,44 +32,12 @@ def _client_module():
     return module
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def province(db, var_dir, lake_env, tmp_path):
     """A second Longshu process serving this test's database and var directory."""
-    port = _free_port()
     env = {**os.environ, "LONGSHU_LOG_LEVEL": "WARNING"}
-    log = tmp_path / "province.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "longshu.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(port)],
-            env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(240):
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert process.poll() is None, log.read_text()[-4000:]
-                time.sleep(0.25)
-            else:
-                pytest.fail("the province server did not answer: " + log.read_text()[-4000:])
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with running_server(env, tmp_path / "province.log", cwd=ROOT) as url:
+        yield url
 
 
 REQUEST = {

@@ -12,9 +12,9 @@ import shutil
 
 import pytest
 from sqlalchemy import select
-from tests.conftest import bearer_for, csrf_of, sign_in
+from tests.conftest import bearer_for, csrf_of, sign_in, staff
 
-from longshu.actor import SYSTEM, Actor
+from longshu.actor import SYSTEM
 from longshu.errors import Forbidden
 from longshu.events import Event
 from longshu.governance import pipeline
@@ -44,10 +44,6 @@ from longshu.sharing.package_receipts import record_message
 from longshu.sharing.packages import MANIFEST, open_package
 from longshu.web import i18n
 from longshu.workflow import calendar
-
-
-def staff(org_id: int, *roles: str, uid: int) -> Actor:
-    return Actor(kind="user", id=uid, name=roles[0], org_id=org_id, roles=frozenset(roles))
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
-from tests.conftest import bearer_for, csrf_of, sign_in
+from tests.conftest import bearer_for, csrf_of, sign_in, staff
 
-from longshu.actor import ANONYMOUS, SYSTEM, Actor
+from longshu.actor import ANONYMOUS, SYSTEM
 from longshu.catalog import levels
 from longshu.db import SHANGHAI
 from longshu.errors import Forbidden
@@ -29,10 +29,6 @@ from longshu.sharing.requests import ItemAsked
 from longshu.workflow import WorkflowInstance, WorkflowStep, calendar
 
 NOV, DEC = dt.date(2026, 11, 1), dt.date(2026, 11, 28)
-
-
-def staff(org_id: int, *roles: str, uid: int) -> Actor:
-    return Actor(kind="user", id=uid, name=roles[0], org_id=org_id, roles=frozenset(roles))
 
 
 def at(day: int, hour: int = 10, month: int = 11) -> dt.datetime:

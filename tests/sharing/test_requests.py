@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
+from tests.conftest import staff
 
 from longshu import lake
-from longshu.actor import SYSTEM, Actor
+from longshu.actor import SYSTEM
 from longshu.errors import Forbidden
 from longshu.events import Event
 from longshu.governance import grades, pipeline
@@ -26,10 +27,6 @@ from longshu.sharing.errors import (
 from longshu.sharing.models import ShareGrant
 from longshu.sharing.requests import ItemAsked
 from longshu.workflow import CommentRequired, OtherOrganisation
-
-
-def staff(org_id: int, *roles: str, uid: int) -> Actor:
-    return Actor(kind="user", id=uid, name=roles[0], org_id=org_id, roles=frozenset(roles))
 
 
 @pytest.fixture
@@ -262,3 +259,17 @@ def test_a_grant_issued_before_the_table_was_loaded_is_masked_once_it_is_scanned
             select(Event).where(Event.type == "sharing.grant_masks_tightened")
         ).all()
         assert [e.subject_id for e in tightened] == [str(grant_id)]
+
+
+def test_only_the_bureau_lists_every_departments_items_and_grants(db, loaded, people):
+    with db.session() as s:
+        submit(s, people["user"], ask(loaded["population"]), ask(loaded["registry"]))
+        s.commit()
+        waiting = requests.list_items(s, people["bureau"], side="bureau")
+        assert {i.resource_id for i in waiting} == {loaded["population"], loaded["registry"]}
+        assert len(grants.grants_of(s, people["bureau"], every_department=True)) == 1
+        for outsider in (people["other_reviewer"], people["reviewer"]):
+            with pytest.raises(Forbidden):
+                requests.list_items(s, outsider, side="bureau")
+            with pytest.raises(Forbidden):
+                grants.grants_of(s, outsider, every_department=True)

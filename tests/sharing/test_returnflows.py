@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 from sqlalchemy import select
-from tests.conftest import bearer_for, csrf_of, sign_in
+from tests.conftest import bearer_for, csrf_of, sign_in, staff
 
 from longshu import lake, workflow
 from longshu.actor import SYSTEM, Actor
@@ -33,10 +33,6 @@ from longshu.sharing.flow_models import ReturnFlow, ReturnFlowMember
 from longshu.sharing.models import ShareGrant, ShareRequest, ShareRequestItem
 
 LANZHOU = {"620102", "620103", "620104"}
-
-
-def staff(org_id: int, *roles: str, uid: int) -> Actor:
-    return Actor(kind="user", id=uid, name=roles[0], org_id=org_id, roles=frozenset(roles))
 
 
 @pytest.fixture

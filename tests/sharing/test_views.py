@@ -14,7 +14,6 @@ from sqlalchemy import select
 from tests.conftest import csrf_of, sign_in
 
 from longshu.actor import SYSTEM
-from longshu.governance import pipeline
 from longshu.lake import tables
 from longshu.sharing.models import GrantUsage, ShareGrant, ShareRequestItem
 from longshu.workflow.models import WorkflowInstance
@@ -26,17 +25,6 @@ REQUEST = {
     "days": "90",
     "expected_volume": "每日约2000次",
 }
-
-
-@pytest.fixture
-def registry(db, make_population, population_rows):
-    """The police department's ``registry`` (有条件共享), 120 residents, scanned."""
-    resource_id, table, police = make_population("registry", "conditional")
-    with db.session() as s:
-        tables.write_version(s, SYSTEM, table, population_rows(120))
-        pipeline.govern_version(s, SYSTEM, tables.get_table(s, table), 1)
-        s.commit()
-    return resource_id, police
 
 
 @pytest.fixture

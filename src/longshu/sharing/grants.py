@@ -17,12 +17,14 @@ from longshu import events
 from longshu.actor import SYSTEM, Actor
 from longshu.catalog.models import Resource
 from longshu.db import utcnow
+from longshu.errors import Forbidden
 from longshu.governance import grades, scans
 from longshu.lake.errors import NoVersion
 from longshu.lake.policy import Grant, Mask, TableGrant, rows_where
 from longshu.security import access
 from longshu.sharing.errors import GrantInactive, GrantNotFound, RequestInvalid
 from longshu.sharing.models import ShareGrant, ShareRequestItem
+from longshu.sharing.permissions import BUREAU
 
 GRANTED = events.define("sharing.granted", "共享授权已生效", "Share grant issued")
 REVOKED = events.define("sharing.grant_revoked", "共享授权已撤销", "Share grant revoked")
@@ -162,14 +164,28 @@ def expire_due(session: Session, actor: Actor, now: dt.datetime | None = None) -
     return len(due)
 
 
-def grants_of(session: Session, actor: Actor, *, status: str | None = None) -> list[ShareGrant]:
-    """The grants the actor's department holds (as consumer) or gave (as provider)."""
-    query = select(ShareGrant).where(
-        (ShareGrant.consumer_org_id == actor.org_id) | (ShareGrant.provider_org_id == actor.org_id)
-    )
+def grants_of(
+    session: Session,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    every_department: bool = False,
+    limit: int | None = None,
+) -> list[ShareGrant]:
+    """The grants the actor's department holds (as consumer) or gave (as provider); with
+    ``every_department``, every grant (the bureau's staff only)."""
+    query = select(ShareGrant)
+    if every_department:
+        if not actor.roles & BUREAU:
+            raise Forbidden()
+    else:
+        query = query.where(
+            (ShareGrant.consumer_org_id == actor.org_id)
+            | (ShareGrant.provider_org_id == actor.org_id)
+        )
     if status:
         query = query.where(ShareGrant.status == status)
-    return list(session.scalars(query.order_by(ShareGrant.id.desc())))
+    return list(session.scalars(query.order_by(ShareGrant.id.desc()).limit(limit)))
 
 
 @events.subscribe("governance.scanned", name="sharing.grant_masks")

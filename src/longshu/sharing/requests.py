@@ -24,6 +24,7 @@ from longshu import events, workflow
 from longshu.actor import SYSTEM, Actor
 from longshu.catalog.models import Resource
 from longshu.db import utcnow
+from longshu.errors import Forbidden
 from longshu.governance import grades
 from longshu.lake import tables
 from longshu.security import access
@@ -255,10 +256,14 @@ def _decide(
 def list_items(
     session: Session, actor: Actor, *, side: str = "requester", state: str | None = None
 ) -> list[ShareRequestItem]:
-    """Items the actor's department asked for, or (``side="provider"``) must decide on."""
+    """Items the actor's department asked for, or (``side="provider"``) must decide on; the
+    bureau's staff (``side="bureau"``) see every department's."""
     access.require(actor, "sharing.read")
     query = select(ShareRequestItem).join(ShareRequest)
-    if side == "provider":
+    if side == "bureau":
+        if not actor.roles & BUREAU:
+            raise Forbidden()
+    elif side == "provider":
         query = query.where(ShareRequestItem.provider_org_id == actor.org_id)
     else:
         query = query.where(ShareRequest.requester_org_id == actor.org_id)

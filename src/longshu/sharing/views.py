@@ -434,13 +434,8 @@ def review_queue(ctx: Ctx = requires("sharing.review")) -> Response:
     )
     bureau: list[ItemRow] = []
     if _is_bureau(ctx.actor):
-        waiting = ctx.session.scalars(
-            select(ShareRequestItem)
-            .where(ShareRequestItem.state == "pending_bureau")
-            .order_by(ShareRequestItem.id)
-            .limit(200)
-        )
-        bureau = _rows(ctx.session, list(waiting))
+        waiting = requests.list_items(ctx.session, ctx.actor, side="bureau", state="pending_bureau")
+        bureau = _rows(ctx.session, waiting)
     for queue in (provider, bureau):
         queue.sort(
             key=lambda r: (
@@ -587,9 +582,7 @@ def grant_list(ctx: Ctx = requires("sharing.read")) -> Response:
     given = [g for g in mine if g.provider_org_id == ctx.actor.org_id]
     every: list[ShareGrant] = []
     if _is_bureau(ctx.actor):
-        every = list(
-            ctx.session.scalars(select(ShareGrant).order_by(ShareGrant.id.desc()).limit(200))
-        )
+        every = grants.grants_of(ctx.session, ctx.actor, every_department=True, limit=200)
     shown = held + given + every
     orgs = {g.consumer_org_id for g in shown} | {g.provider_org_id for g in shown}
     return render(
