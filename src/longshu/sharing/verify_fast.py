@@ -351,7 +351,7 @@ class VerifyFastPath:
                 body += message.get("body", b"")
                 if not message.get("more_body", False):
                     break
-        except Exception as exc:  # noqa: BLE001 - handed to the normal path as it came
+        except Exception as exc:  # handed to the normal path as it came
             failure = exc
 
         replay = list(messages)
