@@ -3,9 +3,12 @@ and the one door to raw data. See docs/lake.md.
 
     from longshu import lake
     result = lake.access(session, actor, grant, "SELECT ... FROM population ...")
+    with lake.access_batches(session, actor, grant, "SELECT ...") as stream:
+        for batch in stream: ...
 
-``lake.access`` is ``longshu.lake.door.access`` (imported on first use, so importing the
-lake's models does not load the query engines)."""
+``lake.access`` is ``longshu.lake.door.access`` and ``lake.access_batches`` its streaming
+form ``longshu.lake.door.access_batches`` (imported on first use, so importing the lake's
+models does not load the query engines)."""
 
 from __future__ import annotations
 
@@ -17,4 +20,8 @@ def __getattr__(name: str) -> Any:
         from longshu.lake.door import access
 
         return access
+    if name == "access_batches":
+        from longshu.lake.door import access_batches
+
+        return access_batches
     raise AttributeError(name)

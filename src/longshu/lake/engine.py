@@ -9,8 +9,9 @@ row limit stops as soon as it passes the limit; a timer interrupts a query past 
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import duckdb
@@ -84,43 +85,141 @@ def run_duckdb(
     maskers: dict[str, Masker],
     limits: Limits,
 ) -> pa.Table:
-    """Run ``plan`` over ``datasets`` (internal name → Arrow dataset)."""
-    con = locked_connection()
-    watchdog = Watchdog(limits.timeout_seconds, con.interrupt)
-    try:
-        for name, dataset in datasets.items():
-            con.register(name, dataset)
-        for name, masker in maskers.items():
-            con.create_function(
-                name,
-                _vectorised(masker),
-                [duckdb.sqltype("VARCHAR")],
-                duckdb.sqltype("VARCHAR"),
-                type="arrow",
-                side_effects=False,
-            )
-        watchdog.start()
-        reader = con.sql(plan.sql("duckdb")).to_arrow_reader(BATCH_ROWS)
-        batches, rows = [], 0
-        for batch in reader:
-            rows += batch.num_rows
-            if rows > limits.max_rows:
-                raise RowLimitExceeded(limit=limits.max_rows)
-            batches.append(batch)
-        return pa.Table.from_batches(batches, schema=reader.schema)
-    except duckdb.InterruptException as exc:
-        if watchdog.fired.is_set():
-            raise QueryTimeout(seconds=_seconds(limits.timeout_seconds)) from exc
-        raise QueryFailed(detail="interrupted") from exc
-    except duckdb.PermissionException as exc:
-        raise ConstructNotAllowed(construct="Access to files or settings") from exc
-    except duckdb.Error as exc:
-        if watchdog.fired.is_set():
-            raise QueryTimeout(seconds=_seconds(limits.timeout_seconds)) from exc
-        raise QueryFailed(detail=public_detail(str(exc), plan)) from exc
-    finally:
-        watchdog.finish()
+    """Run ``plan`` over ``datasets`` (internal name → Arrow dataset) and return the whole
+    result, refusing it once it passes ``limits.max_rows``."""
+    with DuckStream(plan, datasets, maskers, limits, BATCH_ROWS) as stream:
+        batches = list(stream)
+        return pa.Table.from_batches(batches, schema=stream.schema)
+
+
+class DuckStream:
+    """A planned query's result, batch by batch, on a locked connection of its own.
+
+    The query starts when the stream is made and is pulled one batch at a time, so memory
+    holds DuckDB's small streaming buffer and the Arrow scanner's read-ahead, not the result.
+    A batch that would take the rows past ``limits.max_rows`` raises ``RowLimitExceeded``
+    instead of being returned; ``limits.timeout_seconds`` counts from the start to the last
+    batch (a watchdog interrupts a fetch in progress; a fetch asked for after the time is up
+    is refused). ``close`` (or the end of a ``with`` block) closes the connection."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        datasets: dict[str, pads.Dataset],
+        maskers: dict[str, Masker],
+        limits: Limits,
+        batch_rows: int,
+    ) -> None:
+        self.plan = plan
+        self.limits = limits
+        self.rows = 0
+        self.bytes = 0
+        self._con: duckdb.DuckDBPyConnection | None = locked_connection()
+        self._watchdog = Watchdog(limits.timeout_seconds, self._con.interrupt)
+        try:
+            with self._engine_errors():
+                for name, dataset in datasets.items():
+                    self._con.register(name, dataset)
+                for name, masker in maskers.items():
+                    self._con.create_function(
+                        name,
+                        _vectorised(masker),
+                        [duckdb.sqltype("VARCHAR")],
+                        duckdb.sqltype("VARCHAR"),
+                        type="arrow",
+                        side_effects=False,
+                    )
+                self._watchdog.start()
+                self._reader = self._con.sql(plan.sql("duckdb")).to_arrow_reader(batch_rows)
+        except BaseException:
+            self.close()
+            raise
+        self.schema: pa.Schema = self._reader.schema
+
+    def __enter__(self) -> DuckStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        return self
+
+    def __next__(self) -> pa.RecordBatch:
+        if self._con is None:
+            raise StopIteration
+        try:
+            if self._watchdog.fired.is_set():
+                raise QueryTimeout(seconds=_seconds(self.limits.timeout_seconds))
+            with self._engine_errors():
+                batch = self._reader.read_next_batch()
+        except StopIteration:
+            self.close()
+            raise
+        except BaseException:
+            self.close()
+            raise
+        if self.rows + batch.num_rows > self.limits.max_rows:
+            self.close()
+            raise RowLimitExceeded(limit=self.limits.max_rows)
+        self.rows += batch.num_rows
+        self.bytes += batch.nbytes
+        return batch
+
+    @property
+    def closed(self) -> bool:
+        return self._con is None
+
+    def settings(self) -> dict[str, str]:
+        """The lockdown settings of this stream's database (for checks and tests), read
+        through a cursor: the connection itself is busy with the open result."""
+        assert self._con is not None
+        with self._con.cursor() as cursor:
+            return lockdown_settings(cursor)
+
+    def close(self) -> None:
+        """Stop the query and close the connection; safe to call twice."""
+        con, self._con = self._con, None
+        if con is None:
+            return
+        self._watchdog.finish()
         con.close()
+
+    @contextlib.contextmanager
+    def _engine_errors(self) -> Iterator[None]:
+        """DuckDB's errors as the lake's typed ones, without internal names."""
+        watchdog, limits = self._watchdog, self.limits
+        try:
+            yield
+        except duckdb.InterruptException as exc:
+            if watchdog.fired.is_set():
+                raise QueryTimeout(seconds=_seconds(limits.timeout_seconds)) from exc
+            raise QueryFailed(detail="interrupted") from exc
+        except duckdb.PermissionException as exc:
+            raise ConstructNotAllowed(construct="Access to files or settings") from exc
+        except duckdb.Error as exc:
+            if watchdog.fired.is_set():
+                raise QueryTimeout(seconds=_seconds(limits.timeout_seconds)) from exc
+            raise QueryFailed(detail=public_detail(str(exc), self.plan)) from exc
+
+
+LOCKDOWN = (
+    "enable_external_access",
+    "autoinstall_known_extensions",
+    "autoload_known_extensions",
+    "lock_configuration",
+    "memory_limit",
+    "threads",
+)
+
+
+def lockdown_settings(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The values of the settings ``locked_connection`` sets, as DuckDB reports them."""
+    names = ", ".join(f"'{name}'" for name in LOCKDOWN)
+    found = con.execute(
+        f"SELECT name, value FROM duckdb_settings() WHERE name IN ({names})"
+    ).fetchall()
+    return {str(name): str(value) for name, value in found}
 
 
 def _vectorised(masker: Masker) -> Callable[[pa.Array], pa.Array]:

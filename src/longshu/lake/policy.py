@@ -99,7 +99,10 @@ class Grant(BaseModel):
     ``id`` names the grant in its own domain (``"sharing:12"``, ``"operation:3"``,
     ``"opendata:preview"``); ``consumer`` keys the pseudonyms (normally ``"org:<id>"``);
     ``holder_org_id`` (if set) is the only organisation whose people may use it;
-    ``max_rows`` caps the rows one query returns; ``timeout_seconds`` its running time."""
+    ``max_rows`` caps the rows one query returns; ``timeout_seconds`` its running time.
+    A stream (``lake.access_batches``) has its own caps: ``max_stream_rows`` and
+    ``stream_timeout_seconds`` (from opening to the last batch); each defaults to its
+    query counterpart when not set."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -110,6 +113,8 @@ class Grant(BaseModel):
     purpose: str = Field(default="", max_length=500)
     max_rows: int = Field(default=10_000, ge=1, le=100_000_000)
     timeout_seconds: float = Field(default=30.0, gt=0, le=24 * 3600)
+    max_stream_rows: int | None = Field(default=None, ge=1, le=100_000_000)
+    stream_timeout_seconds: float | None = Field(default=None, gt=0, le=24 * 3600)
     valid_from: dt.datetime | None = None
     valid_until: dt.datetime | None = None
 
@@ -122,6 +127,18 @@ class Grant(BaseModel):
             if moment is not None and moment.tzinfo is None:
                 raise ValueError("validity times must be timezone-aware")
         return self
+
+    @property
+    def stream_rows(self) -> int:
+        """The most rows one stream delivers."""
+        return self.max_stream_rows if self.max_stream_rows is not None else self.max_rows
+
+    @property
+    def stream_seconds(self) -> float:
+        """The longest a stream may run, from opening to its last batch."""
+        if self.stream_timeout_seconds is not None:
+            return self.stream_timeout_seconds
+        return self.timeout_seconds
 
     def table(self, name: str) -> TableGrant | None:
         for item in self.tables:
