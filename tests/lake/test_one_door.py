@@ -39,8 +39,9 @@ ALLOWED = {
 DATA_MODULE_USERS: dict[str, set[str]] = {
     # demo/files.py writes the demo's source Parquet files (input, not lake);
     # sharing/packages.py writes a batch package from lake.access's result (output, not lake)
-    # and reads a decrypted package back on the consumer's side
-    "pyarrow": {"demo/files.py", "sharing/packages.py"},
+    # and reads a decrypted package back on the consumer's side; sharing/cli.py is that
+    # consumer's tool: it saves the rows it decrypted from its own package
+    "pyarrow": {"demo/files.py", "sharing/packages.py", "sharing/cli.py"},
 }
 
 
