@@ -183,6 +183,14 @@ class DuckStream:
         if con is None:
             return
         self._watchdog.finish()
+        reader = getattr(self, "_reader", None)
+        if reader is not None:
+            # A streaming query still runs on DuckDB's threads (masking functions included):
+            # stop it and let the engine wind its tasks down before the connection goes.
+            con.interrupt()
+            with contextlib.suppress(duckdb.Error, pa.ArrowException, OSError, StopIteration):
+                reader.read_next_batch()
+            reader.close()
         con.close()
 
     @contextlib.contextmanager
@@ -197,7 +205,8 @@ class DuckStream:
             raise QueryFailed(detail="interrupted") from exc
         except duckdb.PermissionException as exc:
             raise ConstructNotAllowed(construct="Access to files or settings") from exc
-        except duckdb.Error as exc:
+        except (duckdb.Error, pa.ArrowException, OSError) as exc:
+            # past the first batch, DuckDB's errors reach us through Arrow's stream as OSError
             if watchdog.fired.is_set():
                 raise QueryTimeout(seconds=_seconds(limits.timeout_seconds)) from exc
             raise QueryFailed(detail=public_detail(str(exc), self.plan)) from exc

@@ -5,10 +5,10 @@ A package is a folder ``<out_dir>/<package_id>/`` holding
   ``data.parquet.lse`` or ``data.csv.lse``  the data file, SM4-GCM-encrypted (``aead`` stream)
   ``manifest.json``                         what it holds, signed by the platform (SM2-SM3)
 
-``build_package`` reads the rows only through ``lake.access`` (so the grant's columns, masks,
-row filter and row limit apply and a ``lake.accessed`` event records the read), writes them as
-Parquet or as CSV (UTF-8 with BOM, formula-like cells neutralised) straight into the encrypting
-stream, wraps the package's fresh data key to the consumer's SM2 public key, and signs the
+``build_package`` reads the rows only through the door's streaming form
+``lake.access_batches`` (so the grant's columns, masks, row filter and stream row limit apply
+and a ``lake.accessed`` event records the read), writes them batch by batch as Parquet or as
+CSV (UTF-8 with BOM, formula-like cells neutralised) straight into the encrypting stream, wraps the package's fresh data key to the consumer's SM2 public key, and signs the
 manifest. ``open_package`` checks all of it in order: the signature, the ciphertext's SM3, the
 recipient's key, the authenticated decryption, the plaintext's SM3, the row count.
 
@@ -22,7 +22,7 @@ import io
 import json
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -105,15 +105,16 @@ def build_package(
     at: dict[str, int] | None = None,
     keys: KeyStore | None = None,
 ) -> PackageFacts:
-    """Run ``sql`` under ``grant`` through ``lake.access`` and write the result as an encrypted,
+    """Run ``sql`` under ``grant`` through ``lake.access_batches`` and write the result as an encrypted,
     signed package in ``out_dir/package_id``, readable only with the private key matching
     ``consumer_public_key`` (65-byte SM2 point). Emits ``lake.accessed`` (by the door) and
     ``sharing.package_built`` in the caller's transaction. Refuses what the door refuses
     (its typed errors), an existing package id, an unknown format or an invalid public key.
 
-    The row limit is the grant's ``max_rows``: the door returns its result as one Arrow table,
-    so memory holds the whole result once; the file writing and encryption that follow stream
-    in batches and segments."""
+    The row limit is the grant's stream cap (``Grant.stream_rows``): rows come from the door
+    ``BATCH_ROWS`` at a time and go straight into the file writer and the encryption, so
+    memory holds a batch (and the engine's read-ahead), not the result. A refusal part-way
+    (row cap, time) removes the half-written package."""
     if not _PACKAGE_ID.match(package_id):
         raise PackageIdInvalid(package_id=package_id)
     if fmt not in FORMATS:
@@ -128,15 +129,17 @@ def build_package(
         raise PackageExists(package_id=package_id) from None
 
     try:
-        result = lake.access(session, actor, grant, sql, at=at)
-        data_path = folder / f"data.{fmt}.lse"
-        header = aead.StreamHeader.new(
-            recipient_key_id, f"{MANIFEST_KIND}:{package_id}", SEGMENT_BYTES
-        )
-        with data_path.open("xb") as dst:
-            writer = pcrypto.EncryptingWriter(data_key, header, dst)
-            _write_table(result.data, fmt, writer)
-            writer.close()
+        with lake.access_batches(
+            session, actor, grant, sql, at=at, batch_rows=BATCH_ROWS
+        ) as result:
+            data_path = folder / f"data.{fmt}.lse"
+            header = aead.StreamHeader.new(
+                recipient_key_id, f"{MANIFEST_KIND}:{package_id}", SEGMENT_BYTES
+            )
+            with data_path.open("xb") as dst:
+                writer = pcrypto.EncryptingWriter(data_key, header, dst)
+                _write_batches(result, result.schema, fmt, writer)
+                writer.close()
 
         body = {
             "kind": MANIFEST_KIND,
@@ -151,9 +154,9 @@ def build_package(
             ],
             "columns": result.columns,
             "masked": result.masked,
-            "schema": [{"name": f.name, "type": str(f.type)} for f in result.data.schema],
+            "schema": [{"name": f.name, "type": str(f.type)} for f in result.schema],
             "rows": result.rows,
-            "row_limit": grant.max_rows,
+            "row_limit": result.row_limit,
             "engine": result.engine,
             "format": fmt,
             "data_file": data_path.name,
@@ -212,20 +215,24 @@ def build_package(
     )
 
 
-def _write_table(table: pa.Table, fmt: str, sink: pcrypto.EncryptingWriter) -> None:
-    """Write ``table`` batch by batch into ``sink`` (which the caller closes)."""
-    batches = table.to_batches(max_chunksize=BATCH_ROWS)
+def _write_batches(
+    batches: Iterable[pa.RecordBatch],
+    schema: pa.Schema,
+    fmt: str,
+    sink: pcrypto.EncryptingWriter,
+) -> None:
+    """Write ``batches`` (of ``schema``) one by one into ``sink`` (which the caller closes)."""
     out = pa.PythonFile(sink, mode="w")
     if fmt == "parquet":
-        with pq.ParquetWriter(out, table.schema, compression="zstd") as writer:
+        with pq.ParquetWriter(out, schema, compression="zstd") as writer:
             for batch in batches:
                 writer.write_batch(batch)
         return
-    schema = _csv_schema(table.schema)
+    csv_schema = _csv_schema(schema)  # before any row is read: ColumnNotCsv refuses early
     sink.write(BOM)  # Excel and WPS read UTF-8 CSV as such only with a BOM
-    with pcsv.CSVWriter(out, schema) as writer:
+    with pcsv.CSVWriter(out, csv_schema) as writer:
         for batch in batches:
-            writer.write_batch(neutralise_batch(batch, schema))
+            writer.write_batch(neutralise_batch(batch, csv_schema))
 
 
 def _csv_schema(schema: pa.Schema) -> pa.Schema:
