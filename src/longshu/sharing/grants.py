@@ -98,9 +98,17 @@ def get_grant(session: Session, actor: Actor, grant_id: int) -> ShareGrant:
     return grant
 
 
+# A batch package (lake.access_batches) may hold the grant's whole table: the daily row
+# quota limits queries, not packages. These are the stream's caps for every share grant.
+PACKAGE_MAX_ROWS = 100_000_000
+PACKAGE_SECONDS = 4 * 3600.0
+
+
 def lake_grant(grant: ShareGrant, now: dt.datetime | None = None) -> Grant:
     """The policy ``lake.access`` enforces for this grant. Refuses a grant that is revoked
-    or past its validity (and marks an expired one)."""
+    or past its validity (and marks an expired one). A query reads at most the daily quota
+    (and 100,000 rows); a stream (batch packages) up to ``PACKAGE_MAX_ROWS`` rows in
+    ``PACKAGE_SECONDS``."""
     now = now or utcnow()
     if grant.status == "active" and grant.valid_until <= now:
         grant.status = "expired"
@@ -125,6 +133,8 @@ def lake_grant(grant: ShareGrant, now: dt.datetime | None = None) -> Grant:
             ),
         ),
         max_rows=max(1, min(grant.daily_quota, 100_000)),
+        max_stream_rows=PACKAGE_MAX_ROWS,
+        stream_timeout_seconds=PACKAGE_SECONDS,
         valid_from=grant.valid_from,
         valid_until=grant.valid_until,
     )
