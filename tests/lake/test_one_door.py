@@ -1,6 +1,7 @@
 """The one door, checked statically: no module outside ``longshu.lake`` opens lake paths,
 reads Delta tables or Parquet datasets, runs Spark, or runs DuckDB (which could be pointed
-at lake files). Everything else reads lake data through ``lake.access``."""
+at lake files). Everything else reads lake data through ``lake.access`` (or its streaming
+form ``lake.access_batches``)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ LAKE_INTERNALS = {
 PRIVATE_CALLS = {
     "open_delta",
     "run_duckdb",
+    "DuckStream",
     "run_spark",
     "locked_connection",
     "spark_session",
@@ -38,7 +40,8 @@ ALLOWED = {
 # Modules outside the lake allowed to import a data module (for source files, never the lake).
 DATA_MODULE_USERS: dict[str, set[str]] = {
     # demo/files.py writes the demo's source Parquet files (input, not lake);
-    # sharing/packages.py writes a batch package from lake.access's result (output, not lake)
+    # sharing/packages.py writes a batch package from lake.access_batches's stream (output,
+    # not lake)
     # and reads a decrypted package back on the consumer's side; sharing/cli.py is that
     # consumer's tool: it saves the rows it decrypted from its own package
     "pyarrow": {"demo/files.py", "sharing/packages.py", "sharing/cli.py"},
@@ -95,6 +98,7 @@ def test_the_check_catches_what_it_should(tmp_path):
     sample = (
         "import duckdb\nfrom deltalake import DeltaTable\nimport pyarrow.parquet as pq\n"
         "from longshu.lake.tables import open_delta\nfrom longshu.lake import storage\n"
+        "from longshu.lake.door import DuckStream\n"
         "from longshu.config import get_settings\n"
         "p = get_settings().lake_root / 'tables'\nq = 'var/lake/tables/population/_delta_log'\n"
     )
@@ -106,6 +110,7 @@ def test_the_check_catches_what_it_should(tmp_path):
         "imports deltalake",
         "imports pyarrow.parquet",
         "imports open_delta",
+        "imports DuckStream",
         "lake internals longshu.lake.storage",
         "uses lake_root",
         "names a lake path",
