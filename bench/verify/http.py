@@ -22,7 +22,10 @@ calls with an application credential's bearer token. Then:
 
 Run: .venv/bin/python bench/verify/http.py [rows] [rate] [seconds] [workers] [redis|local]
 Writes bench/results/verify_http.json (with ``_<rate>rps``, ``_<n>workers``, ``_local_limits``
-in the name when those differ from 1,000, 2 and redis).
+in the name when those differ from 1,000, 2 and redis; ``_no_fast_path`` when run with
+``LONGSHU_SHARING_FAST_PATH=0``, which turns the fast path (``verify_fast``) off in the server).
+The load average (1, 5, 15 min) is recorded before and after: the machine is shared, and a
+run next to a test suite measures the suite as much as the server.
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ RATE = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 SECONDS = int(sys.argv[3]) if len(sys.argv) > 3 else 30
 WORKERS = int(sys.argv[4]) if len(sys.argv) > 4 else 2
 LIMITS = sys.argv[5] if len(sys.argv) > 5 else "redis"  # where the rate limits count: redis | local
+# the verification fast path (verify_fast) is on unless LONGSHU_SHARING_FAST_PATH=0
+FAST = os.environ.get("LONGSHU_SHARING_FAST_PATH", "1") not in ("0", "false")
 BATCH = 1000
 BATCH_SECONDS = 10
 BATCH_CONNECTIONS = 4
@@ -63,6 +68,7 @@ _SUFFIX = "".join(
         (f"_{RATE}rps", RATE == 1000),
         (f"_{WORKERS}workers", WORKERS == 2),
         (f"_{LIMITS}_limits", LIMITS == "redis"),
+        ("_no_fast_path", FAST),
     )
     if not default
 )
@@ -370,6 +376,20 @@ def prepare(tmp: str) -> dict:
             "index": facts}  # fmt: skip
 
 
+def _commits(db_name: str) -> int:
+    """Transactions committed in the bench's database so far (``pg_stat_database``)."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+        found = conn.scalar(
+            text("SELECT xact_commit FROM pg_stat_database WHERE datname = :n"), {"n": db_name}
+        )
+    admin.dispose()
+    return int(found or 0)
+
+
 def start_server(env: dict, port: int) -> subprocess.Popen:
     command = [
         PYTHON, "-m", "uvicorn", "--factory", "longshu.app:create_app", "--host", "127.0.0.1",
@@ -444,6 +464,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "database": "PostgreSQL 15 (127.0.0.1)",
         "limits_backend": LIMITS,
+        "fast_path": FAST,
     }
     with tempfile.TemporaryDirectory(prefix="longshu-bench-http-") as tmp:
         ready = prepare(tmp)
@@ -477,12 +498,17 @@ def main() -> None:
             report["http_single_capacity_closed_loop"] = capacity
             print("capacity", capacity, flush=True)
             cpu0 = os.times()
+            commits0 = _commits(ready["db_name"])
             single = asyncio.run(open_loop(port, singles[:total], RATE))
             cpu1 = os.times()
+            # transactions the server committed meanwhile: ~1 per call on the normal path,
+            # only the cache refreshes and usage flushes on the fast path
+            single["database_commits"] = _commits(ready["db_name"]) - commits0
             single["children_and_self_cpu_seconds"] = round(
                 (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system), 1
             )
             single["target_p99_ms"] = 10
+            single["load_average_after_run"] = [round(x, 2) for x in os.getloadavg()]
             report["http_single"] = single
             print("single", single, flush=True)
             bpath = f"/api/v1/sharing/grants/{ready['grant']}/verify/batch"

@@ -325,7 +325,7 @@ def test_a_request_begun_before_a_revocation_never_fills_the_cache(
     check(client, holder, grant_id, key, name)
     generation = verify_fast.CACHES.generation
     verify_fast.CACHES.invalidate()  # a revocation committed meanwhile
-    facts = verify_fast._Grant(1, 1, frozenset(), frozenset(), "active", 0, 0, 1, False, 9e9)
+    facts = verify_fast._Grant(1, 1, frozenset(), frozenset(), "active", 0, 0, 1, False, 9e9, 2)
     assert not verify_fast.CACHES.fill(generation, "sm3:x", None, grant_id, facts)
     assert grant_id not in verify_fast.CACHES.grants
 

@@ -36,6 +36,8 @@ the grant TTL (2 s) for a grant; the same bounds hold for changes made without a
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -63,6 +65,9 @@ SESSION_COOKIE = b"longshu_session="
 MAX_TOKEN_TTL = 5.0
 MAX_GRANT_TTL = 2.0
 MAX_FAST_BODY = 1 << 20
+REFRESH_RETRY = 5.0  # seconds after which a refresh not heard of is tried again
+WAIT_STEP, WAIT_STEPS = 0.005, 400  # a call waits up to 2 s for another's refresh
+CLAIM = "verify_fast_claim"
 THREAD_BATCH = 64  # batches larger than this are checked in the threadpool
 KEY_MAX, NAME_MAX = 100, 400  # the route's model (api_verify.Key / Name)
 
@@ -91,6 +96,7 @@ class _Token:
     actor: Actor
     expires_at: float  # the token's own expiry (epoch seconds)
     until: float  # this entry's (monotonic)
+    ttl: float
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,7 @@ class _Grant:
     rate_per_minute: int
     region_scoped: bool
     until: float
+    ttl: float
 
 
 @dataclass(frozen=True)
@@ -127,12 +134,36 @@ class FastCaches:
         self.tokens: dict[str, _Token] = {}
         self.grants: dict[int, _Grant] = {}
         self.generation = 0
+        self._refreshing: dict[tuple[str, int], float] = {}
 
     def invalidate(self) -> None:
         with self._lock:
             self.generation += 1
             self.tokens = {}
             self.grants = {}
+            self._refreshing = {}
+
+    def claim_refresh(self, key: tuple[str, int], now: float) -> bool:
+        """True for one caller (per token and grant, per second): that call goes the normal
+        way and refreshes the entries before they expire; the others stay fast."""
+        with self._lock:
+            claimed = self._refreshing.get(key)
+            if claimed is not None and now - claimed < REFRESH_RETRY:
+                return False
+            self._refreshing[key] = now
+            return True
+
+    def refreshing(self, key: tuple[str, int], now: float) -> bool:
+        claimed = self._refreshing.get(key)
+        return claimed is not None and now - claimed < REFRESH_RETRY
+
+    def release(self, key: tuple[str, int], refused: bool) -> None:
+        """The refreshing call is answered. Not filled and refused (4xx): its entries go,
+        so the calls waiting for it and the next ones go the normal way at once."""
+        with self._lock:
+            if self._refreshing.pop(key, None) is not None and refused:
+                self.tokens.pop(key[0], None)
+                self.grants.pop(key[1], None)
 
     def fill(
         self, generation: int, digest: str, token: _Token | None, grant_id: int, grant: _Grant
@@ -143,6 +174,7 @@ class FastCaches:
             if token is not None:
                 self.tokens[digest] = token
             self.grants[grant_id] = grant
+            self._refreshing.pop((digest, grant_id), None)
             return True
 
 
@@ -226,14 +258,14 @@ def remember(request: Any, session: Session, actor: Actor, grant_id: int) -> Non
     digest = secret_digest(secret)
     token = None
     held = CACHES.tokens.get(digest)
-    if held is None or held.until <= now + 1 or held.actor != actor:
+    if held is None or held.until - now < held.ttl / 2 or held.actor != actor:
         token_ttl = _ttl("LONGSHU_SHARING_FAST_TOKEN_TTL", MAX_TOKEN_TTL, MAX_TOKEN_TTL)
         row = session.execute(
             select(ApiToken.expires_at, ApiToken.revoked_at).where(ApiToken.token_hash == digest)
         ).first()
         if row is None or row.revoked_at is not None or token_ttl <= 0:
             return
-        token = _Token(actor, _epoch(row.expires_at), now + token_ttl)
+        token = _Token(actor, _epoch(row.expires_at), now + token_ttl, token_ttl)
     grant_ttl = _ttl("LONGSHU_SHARING_FAST_GRANT_TTL", MAX_GRANT_TTL, MAX_GRANT_TTL)
     if grant_ttl <= 0:
         return
@@ -243,7 +275,13 @@ def remember(request: Any, session: Session, actor: Actor, grant_id: int) -> Non
         valid_from=_epoch(grant.valid_from), valid_until=_epoch(grant.valid_until),
         rate_per_minute=grant.rate_per_minute,
         region_scoped=bool(grant.region_column and grant.regions), until=now + grant_ttl,
+        ttl=grant_ttl,
     )  # fmt: skip
+    current = verify_service._CACHE._current.get(grant.resource_id)
+    if current is None or current.expires - now < verify_service.CURRENT_TTL_SECONDS / 2:
+        # the index's ready record, re-read ahead of its expiry (as the normal path does)
+        with contextlib.suppress(LongshuError):
+            verify_service._CACHE.current(session, grant.resource_id, fresh=True)
     CACHES.fill(generation, digest, token, grant_id, facts)
 
 
@@ -315,6 +353,55 @@ def _dumps(content: dict[str, Any]) -> bytes:
     ).encode("utf-8")
 
 
+class _Stale(_FallThrough):
+    """An entry is missing or expired (as opposed to facts that refuse the call)."""
+
+
+def _lookup(
+    state: dict[str, Any], digest: str, grant_id: int, now_m: float
+) -> tuple[Actor, _Grant, Any]:
+    """The cached actor, grant and index for a call they all allow; ``_Stale`` when an entry
+    is missing or expired, or (for one call) due for its refresh; ``_FallThrough`` when the
+    cached facts do not allow the call (the normal path says why)."""
+    now = time.time()
+    token = CACHES.tokens.get(digest)
+    if token is None or token.until <= now_m:
+        raise _Stale
+    if token.expires_at <= now:
+        raise _FallThrough
+    actor = token.actor
+    if not decide(actor, "sharing.use").allowed:
+        raise _FallThrough
+    grant = CACHES.grants.get(grant_id)
+    if grant is None or grant.until <= now_m:
+        raise _Stale
+    if (
+        actor.org_id is None
+        or actor.org_id != grant.consumer_org_id
+        or "verify" not in grant.modes
+        or grant.status != "active"
+        or not grant.valid_from <= now < grant.valid_until
+        or grant.region_scoped
+    ):
+        raise _FallThrough
+    ready = verify_service._CACHE.ready(grant.resource_id)
+    if ready is None:
+        raise _Stale
+    index, current = ready
+    if not {current.key_column, current.attribute_column} <= grant.fields:
+        raise _FallThrough
+    # ahead of expiry, one call goes the normal way to refresh the entries (no stampede of
+    # every call onto the normal path when they expire); they never outlive their TTL
+    if (
+        token.until - now_m < token.ttl / 2
+        or grant.until - now_m < grant.ttl / 2
+        or current.expires - now_m < verify_service.CURRENT_TTL_SECONDS / 2
+    ) and CACHES.claim_refresh((digest, grant_id), now_m):
+        state[CLAIM] = (digest, grant_id)
+        raise _FallThrough
+    return actor, grant, index
+
+
 class VerifyFastPath:
     """The accelerator (see the module doc). ``enabled=False`` (or ``LONGSHU_SHARING_FAST_PATH
     =0``): every request goes the normal way."""
@@ -370,7 +457,21 @@ class VerifyFastPath:
             except _FallThrough:
                 answer = None
         if answer is None:
-            await self.app(scope, replayed, send)
+            claim = state.pop(CLAIM, None)
+            if claim is None:
+                await self.app(scope, replayed, send)
+                return
+            status = {"code": 500}
+
+            async def noting(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    status["code"] = message["status"]
+                await send(message)
+
+            try:
+                await self.app(scope, replayed, noting)
+            finally:
+                CACHES.release(claim, refused=400 <= status["code"] < 500)
             return
         scope["route"] = BATCH_ROUTE if match[2] else SINGLE_ROUTE
         await send(
@@ -396,31 +497,24 @@ class VerifyFastPath:
         from longshu.security.identity.service import secret_digest
 
         secret = _secret(headers)
-        now_m, now = time.monotonic(), time.time()
-        token = CACHES.tokens.get(secret_digest(secret))
-        if token is None or token.until <= now_m or token.expires_at <= now:
-            raise _FallThrough
-        actor = token.actor
-        if not decide(actor, "sharing.use").allowed:
-            raise _FallThrough
-        grant = CACHES.grants.get(grant_id)
-        if (
-            grant is None
-            or grant.until <= now_m
-            or actor.org_id is None
-            or actor.org_id != grant.consumer_org_id
-            or "verify" not in grant.modes
-            or grant.status != "active"
-            or not grant.valid_from <= now < grant.valid_until
-            or grant.region_scoped
-        ):
-            raise _FallThrough
-        ready = verify_service._CACHE.ready(grant.resource_id)
-        if ready is None:
-            raise _FallThrough
-        index, current = ready
-        if not {current.key_column, current.attribute_column} <= grant.fields:
-            raise _FallThrough
+        digest = secret_digest(secret)
+        for step in range(WAIT_STEPS + 1):
+            now_m = time.monotonic()
+            try:
+                actor, grant, index = _lookup(state, digest, grant_id, now_m)
+                break
+            except _Stale:
+                # entries that expired (not ones never filled or dropped by an invalidation):
+                # one call refreshes them the normal way; the others wait for it a little
+                # instead of all crowding onto the normal path (and the database)
+                key = (digest, grant_id)
+                known = digest in CACHES.tokens and grant_id in CACHES.grants
+                if not known or step == WAIT_STEPS:
+                    raise _FallThrough from None
+                if not CACHES.refreshing(key, now_m) and CACHES.claim_refresh(key, now_m):
+                    state[CLAIM] = key
+                    raise _FallThrough from None
+                await asyncio.sleep(WAIT_STEP)
         keys, names = _items(body, batch)
         # the answers first (pure): malformed input falls through with nothing counted
         try:
