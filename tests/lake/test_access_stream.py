@@ -254,3 +254,16 @@ def test_versions_and_a_configured_spark_engine(population, session, admin, cons
     finally:
         monkeypatch.delenv("LONGSHU_LAKE_ENGINE")
         reset_lake_settings()
+
+
+def test_a_table_read_twice_in_one_query(population, session, consumer):
+    g = grant(columns=("id", "name", "region_code"), masks={"name": Mask(kind="pseudonym")})
+    for sql in (
+        "SELECT a.id, b.name FROM population a JOIN population b ON a.region_code = b.region_code"
+        " ORDER BY a.id, b.id",
+        "SELECT id FROM population UNION ALL SELECT id FROM population ORDER BY id",
+        "SELECT id FROM population WHERE id IN (SELECT max(id) FROM population)",
+    ):
+        whole = lake.access(session, consumer, g, sql)
+        streamed = lake.access_batches(session, consumer, g, sql, batch_rows=2).read_all()
+        assert streamed.num_rows > 0 and streamed.equals(whole.data), sql

@@ -19,12 +19,20 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlglot import exp
 
 from longshu import events
 from longshu.actor import Actor
 from longshu.lake import masks, tables
 from longshu.lake.config import lake_settings
-from longshu.lake.engine import BATCH_ROWS, DuckStream, Limits, Masker, run_duckdb
+from longshu.lake.engine import (
+    BATCH_ROWS,
+    DuckStream,
+    Limits,
+    Masker,
+    StreamSource,
+    run_duckdb,
+)
 from longshu.lake.errors import (
     GrantNotHeld,
     GrantNotValid,
@@ -38,6 +46,7 @@ from longshu.lake.policy import Grant, TableGrant
 from longshu.lake.rewrite import (
     Plan,
     Relation,
+    check_condition,
     internal_names,
     parse_query,
     rewrite,
@@ -237,9 +246,17 @@ def access_batches(
     digest = _digest(sql)
     try:
         prepared = _prepare(session, actor, grant, sql, at)
+        sources = {
+            prepared.internal[name]: StreamSource(
+                prepared.datasets[prepared.internal[name]],
+                _columns_read(src.grant, prepared.datasets[prepared.internal[name]].schema),
+                batch_rows,
+            )
+            for name, src in prepared.sources.items()
+        }
         engine_stream = DuckStream(
             prepared.plan,
-            prepared.datasets,
+            sources,
             prepared.maskers,
             Limits(grant.stream_rows, grant.stream_seconds),
             batch_rows,
@@ -248,6 +265,18 @@ def access_batches(
         _refused(session, actor, grant, digest, refusal, streamed=True, rows_delivered=0)
         raise
     return Stream(session, actor, grant, digest, prepared, engine_stream, started)
+
+
+def _columns_read(grant: TableGrant, schema: pa.Schema) -> list[str]:
+    """The columns of a table a rewritten query can reach: those the grant permits and those
+    its row filter names (a superset of what the rewrite's subquery uses)."""
+    if grant.columns is None:
+        return list(schema.names)
+    wanted = {c.lower() for c in grant.columns}
+    if grant.row_filter:
+        condition = check_condition(grant.row_filter)
+        wanted |= {col.name.lower() for col in condition.find_all(exp.Column)}
+    return [name for name in schema.names if name.lower() in wanted]
 
 
 class Stream:

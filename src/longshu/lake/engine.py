@@ -105,7 +105,7 @@ class DuckStream:
     def __init__(
         self,
         plan: Plan,
-        datasets: dict[str, pads.Dataset],
+        datasets: dict[str, pads.Dataset | StreamSource],
         maskers: dict[str, Masker],
         limits: Limits,
         batch_rows: int,
@@ -210,6 +210,29 @@ class DuckStream:
             if watchdog.fired.is_set():
                 raise QueryTimeout(seconds=_seconds(limits.timeout_seconds)) from exc
             raise QueryFailed(detail=public_detail(str(exc), self.plan)) from exc
+
+
+class StreamSource:
+    """A granted version as a stream's DuckDB sees it: a fresh Arrow scanner for every scan
+    (a table read twice in one query is read twice), over the given columns only, reading one
+    file and one batch ahead. DuckDB's own scan of a dataset uses pyarrow's defaults (4 files
+    and 16 batches ahead), which on large tables holds several of its Parquet files decoded
+    at once; this keeps a stream's memory near a batch. Filters are not pushed down into the
+    scan: DuckDB applies them (the row filter included) to what it reads."""
+
+    def __init__(self, dataset: pads.Dataset, columns: list[str], batch_rows: int) -> None:
+        self.dataset = dataset
+        self.columns = columns
+        self.batch_rows = batch_rows
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        scanner = self.dataset.scanner(
+            columns=self.columns,
+            batch_size=self.batch_rows,
+            batch_readahead=1,
+            fragment_readahead=1,
+        )
+        return scanner.to_reader().__arrow_c_stream__(requested_schema)
 
 
 LOCKDOWN = (
