@@ -115,14 +115,26 @@ def db(_schema_source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     # does; other domains' tests load hundreds of versions and do not want it, so it is off
     # here and the governance and demo tests turn it on (fixture ``governance_on_load``).
     monkeypatch.setenv("LONGSHU_GOVERNANCE_ON_LOAD", "false")
+    # Verification usage is counted in memory and flushed by a background thread to the
+    # process's database; a test's database changes under it, so tests flush when they want.
+    monkeypatch.setenv("LONGSHU_SHARING_USAGE_FLUSH_SECONDS", "0")
+    _forget_verify_usage()
     reset_governance_settings()
     reset_settings()
     set_database(database)
     events.set_dispatcher(events.inline_dispatcher)
     yield database
+    _forget_verify_usage()
     events.set_dispatcher(None)
     set_database(None)
     database.dispose()
+
+
+def _forget_verify_usage() -> None:
+    from longshu.sharing.verify_service import USAGE
+
+    with USAGE._lock:
+        USAGE._uses.clear()
 
 
 def _truncate_all(database: Database) -> None:
