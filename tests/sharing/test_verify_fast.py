@@ -138,6 +138,10 @@ def test_cookie_sessions_and_signed_requests_fall_through(
     with_session = client.post(f"{API}/grants/{grant_id}/verify", json={"key": key, "name": name},
                                headers=holder | {"Cookie": "longshu_session=abc"})  # fmt: skip
     assert with_session.status_code == 200 and len(normal_calls) == 2
+    two_cookies = client.post(f"{API}/grants/{grant_id}/verify", json={"key": key, "name": name},
+                              headers=[("Authorization", holder["Authorization"]),
+                                       ("Cookie", "longshu_session=abc"), ("Cookie", "a=b")])  # fmt: skip
+    assert two_cookies.status_code == 200 and len(normal_calls) == 3
     signed = client.post(f"{API}/grants/{grant_id}/verify", json={"key": key, "name": name},
                          headers=holder | {"X-Longshu-Signature": "LONGSHU-SM2 junk"})  # fmt: skip
     assert signed.status_code == 401  # the normal path refuses the malformed signature
@@ -145,11 +149,11 @@ def test_cookie_sessions_and_signed_requests_fall_through(
     assert no_bearer.status_code == 401
     text_body = client.post(f"{API}/grants/{grant_id}/verify", headers=holder | {
         "Content-Type": "text/plain"}, content=f'{{"key": "{key}", "name": "{name}"}}')  # fmt: skip
-    assert len(normal_calls) == 2  # refused before the service
+    assert len(normal_calls) == 3  # refused before the service
     assert text_body.status_code == 422
     # a well-formed bearer call is still fast
     assert check(client, holder, grant_id, key, name).status_code == 200
-    assert len(normal_calls) == 2
+    assert len(normal_calls) == 3
 
 
 @pytest.mark.parametrize(
