@@ -6,7 +6,11 @@ rewritten so that the engine sees only permitted columns (masked) and permitted 
 under the grant's row and time limits on DuckDB (locked) or Spark, and recorded as a
 ``lake.accessed`` event saying who read which versions, which columns, how many rows. A
 refused query is recorded as ``lake.access_refused`` with the reason. Neither event holds the
-query text (its literals may be personal data): only its SM3 digest."""
+query text (its literals may be personal data): only its SM3 digest.
+
+``lake.access_batches`` is the same door as a stream of Arrow record batches (DuckDB only, a
+connection of its own, the grant's stream caps), for results too large to hold at once, such
+as a batch package of a grant's whole table; see docs/lake.md "The streaming door"."""
 
 from __future__ import annotations
 
