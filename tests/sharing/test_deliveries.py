@@ -325,10 +325,11 @@ def test_a_refused_build_leaves_the_delivery_failed(db, registry, people, depart
             deliveries.manifest_of(s, people["user"], delivery_id)
 
 
-def test_more_rows_than_the_grant_allows_fails_the_build(db, registry, people, department):
+def test_more_rows_than_a_package_may_hold_fails_the_build(
+    db, registry, people, department, monkeypatch
+):
     grant_id = grant_for(db, people, registry)
-    with db.session() as s:
-        s.get(ShareGrant, grant_id).daily_quota = 10  # the grant's row limit per read
+    monkeypatch.setattr(grants, "PACKAGE_MAX_ROWS", 10)  # a package's row cap (150 rows here)
     delivery_id = ask(db, people["user"], grant_id, department)
     with db.session() as s:
         deliveries.build(s, delivery_id)

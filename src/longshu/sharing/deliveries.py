@@ -10,7 +10,7 @@ provider and the bureau when it passes.
 
 ``request_delivery`` records the request (the holding department's staff or system, a grant
 with the ``batch`` mode, active) and hands the build to a huey job after the commit;
-``build`` reads the rows through ``lake.access`` (``packages.build_package``) into
+``build`` streams the rows through ``lake.access_batches`` (``packages.build_package``) into
 ``<var_dir>/exchange/<package_id>/``. Receipts and destruction confirmations are verified
 with the signing key the department gave with its request (by default its SM2 recipient
 key) over the manifest's SM3 (``package_receipts``); a refused one is recorded and refused.
