@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from pathlib import Path
 
 import pyarrow.csv as pcsv
@@ -16,6 +15,7 @@ import typer
 from longshu.clikit import console, fail
 from longshu.errors import LongshuError
 from longshu.security.crypto.signing import SM2_SM3, SigningKey
+from longshu.sharing.keyfile import read_key, write_key
 from longshu.sharing.package_receipts import STATEMENTS, sign_record
 from longshu.sharing.packages import open_package, read_manifest, verify_manifest
 
@@ -25,19 +25,11 @@ app = typer.Typer(
 )
 
 
-def write_key(path: Path, key: SigningKey) -> None:
-    """The private key as hex, readable by its owner only; never overwrites a key."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key.private_bytes().hex() + "\n")
-
-
-def read_key(path: Path) -> SigningKey:
+def _key(path: Path) -> SigningKey:
     try:
-        return SigningKey(SM2_SM3, bytes.fromhex(path.read_text().strip()))
-    except (OSError, ValueError) as exc:
-        raise typer.BadParameter(f"{path}: not an SM2 private key file ({exc})") from None
+        return read_key(path)
+    except LongshuError as error:
+        fail(error)
 
 
 @app.command("keygen")
@@ -50,7 +42,8 @@ def keygen(
         write_key(out, key)
     except FileExistsError:
         raise typer.BadParameter(f"{out} exists: a key is never overwritten") from None
-    console.print(f"公钥 public key (recipient_public_key): {key.public.public_bytes.hex()}")
+    # plain echo: the key is copied from here and must not be wrapped
+    typer.echo(f"公钥 public key (recipient_public_key): {key.public.public_bytes.hex()}")
     console.print(f"密钥标识 key id: {key.key_id}")
 
 
@@ -62,7 +55,7 @@ def open_package_command(
 ) -> None:
     """Check the platform's signature and every checksum, decrypt, and write the rows."""
     try:
-        table = open_package(folder, read_key(key).private_bytes())
+        table = open_package(folder, _key(key).private_bytes())
     except LongshuError as error:
         fail(error)
     if out.suffix == ".csv":
@@ -88,7 +81,7 @@ def sign_record_command(
     except LongshuError as error:
         fail(error)
     record = sign_record(
-        signed, kind, read_key(key), signed_at=dt.datetime.now(dt.UTC), statement=statement
+        signed, kind, _key(key), signed_at=dt.datetime.now(dt.UTC), statement=statement
     )  # type: ignore[arg-type]
     body = {
         "package_id": record.package_id,

@@ -17,8 +17,8 @@ from longshu.orgs.models import Organization
 from longshu.security.crypto.signing import SM2_SM3, SigningKey
 from longshu.security.identity.models import User
 from longshu.sharing import deliveries, requests, returnflows, verify_service
-from longshu.sharing.cli import read_key, write_key
 from longshu.sharing.flow_models import ReturnFlow
+from longshu.sharing.keyfile import read_key, write_key
 from longshu.sharing.models import ShareGrant, ShareRequest
 
 SCENARIO = "驾驶人身份信息核验（高效办成一件事：驾驶证业务一次办）"
