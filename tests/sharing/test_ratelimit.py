@@ -98,15 +98,20 @@ def test_the_credential_limit_spans_its_grants(local, monkeypatch):
     ratelimit.admit(OTHER_APP, 9, 100, mode="query")
 
 
+def _process(prefix: str) -> ratelimit.LeasedCounters:
+    """Another API process's view of the shared counters: its own client and leases."""
+    shared = ratelimit.RedisCounters("redis://127.0.0.1:6379/0", f"{prefix}:sharing:")
+    return ratelimit.LeasedCounters(shared, ratelimit.limit_settings())
+
+
 def test_redis_counters_are_shared_by_processes(redis_backend, monkeypatch):
     _window(monkeypatch, 300)
     assert isinstance(ratelimit.counters(), ratelimit.Fallback)
-    # two API processes: two independent clients over the same keys
-    first = ratelimit.RedisCounters("redis://127.0.0.1:6379/0", f"{redis_backend}:sharing:")
-    second = ratelimit.RedisCounters("redis://127.0.0.1:6379/0", f"{redis_backend}:sharing:")
-    assert first.incr(["rl:g:7:300"], 70) == ([1], 0)
-    assert second.incr(["rl:g:7:300"], 70, "eg:cool:7:app:41") == ([2], 0)
-    assert 0 < first.client.ttl(f"{redis_backend}:sharing:rl:g:7:300") <= 70
+    first, second = _process(redis_backend), _process(redis_backend)
+    # a small limit is leased one call at a time: exact across processes
+    assert first.take([("rl:g:7:300", 3)], 70) == ([True], 0)
+    assert second.take([("rl:g:7:300", 3)], 70, "eg:cool:7:app:41") == ([True], 0)
+    assert 0 < first.shared.client.ttl(f"{redis_backend}:sharing:rl:g:7:300") <= 70
     # admit() through the configured backend sees what the other "processes" counted
     ratelimit.admit(APP, 7, 3, mode="verify")
     with pytest.raises(RateLimited) as caught:
@@ -116,6 +121,51 @@ def test_redis_counters_are_shared_by_processes(redis_backend, monkeypatch):
     with pytest.raises(RateLimited) as later:
         ratelimit.admit(OTHER_APP, 7, 3, mode="verify")
     assert later.value.event is not None  # another credential's first refusal is its own
+
+
+def test_leases_never_admit_more_than_the_limit_and_save_round_trips(redis_backend):
+    first, second = _process(redis_backend), _process(redis_backend)
+    admitted = {"first": 0, "second": 0}
+    for call in range(1500):  # two processes taking turns, well past a limit of 1,000
+        name, store = ("first", first) if call % 2 else ("second", second)
+        (within,), _ = store.take([("rl:g:8:1", 1000)], 70)
+        admitted[name] += within
+    assert admitted["first"] + admitted["second"] == 1000
+    assert admitted["first"] > 400 and admitted["second"] > 400
+    assert first.round_trips + second.round_trips < 60  # not one per call
+    calls = first.round_trips
+    for _ in range(50):  # refused calls ask Redis nothing more
+        assert first.take([("rl:g:8:1", 1000)], 70) == ([False], 0)
+    assert first.round_trips == calls
+
+
+def test_another_process_learns_a_cool_down_within_the_sync_interval(redis_backend, monkeypatch):
+    monkeypatch.setenv("LONGSHU_SHARING_SYNC_SECONDS", "0")
+    ratelimit.limit_settings.cache_clear()
+    first, second = _process(redis_backend), _process(redis_backend)
+    cooling = "eg:cool:5:app:41"
+    assert second.take([("rl:g:5:1", 100)], 70, cooling) == ([True], 0)
+    assert first.once(cooling, 900) is True
+    _, left = second.take([("rl:g:5:1", 100)], 70, cooling)
+    assert 880 < left <= 900
+    assert first.take([("rl:g:5:1", 100)], 70, cooling)[1] > 880  # known at once where it began
+
+
+def test_guard_counts_of_processes_add_up(redis_backend, monkeypatch):
+    monkeypatch.setenv("LONGSHU_SHARING_SYNC_SECONDS", "3600")
+    monkeypatch.setenv("LONGSHU_SHARING_GUARD_FLUSH_CHECKS", "100")
+    ratelimit.limit_settings.cache_clear()
+    first, second = _process(redis_backend), _process(redis_backend)
+    first.add_read("eg:p:2", {"checks": 10, "misses": 1}, 600, "eg:p:1")  # sent (first call)
+    mine, _ = first.add_read("eg:p:2", {"checks": 20, "misses": 2}, 600, "eg:p:1")  # buffered
+    assert mine == {"checks": 30, "misses": 3}
+    assert second.add_read("eg:p:2", {"checks": 5, "misses": 5}, 600, "eg:p:1")[0] == {
+        "checks": 15, "misses": 6
+    }  # its own and what the first had sent
+    sent = first.round_trips
+    mine, _ = first.add_read("eg:p:2", {"checks": 100, "misses": 0}, 600, "eg:p:1")
+    assert first.round_trips == sent + 1  # 120 buffered checks: sent
+    assert mine == {"checks": 135, "misses": 8}
 
 
 def test_without_redis_the_limits_hold_per_process(monkeypatch, settings, caplog):

@@ -21,12 +21,16 @@ subscribes to) and the pair is refused (``VerifyCoolingDown``, 429 with ``Retry-
 **Where the counters live**: in this process by default; in Redis (``settings.redis_url``,
 keys under ``<huey_name>:sharing:``) when ``LONGSHU_SHARING_LIMITS_BACKEND=redis``, or
 ``auto`` (the default) with ``LONGSHU_HUEY_BACKEND=redis`` — then every API process shares
-them. If Redis fails, the process falls back to its own counters (logged) and retries Redis
-after ``redis_retry_seconds``: limits then hold per process, never not at all."""
+them through ``LeasedCounters``: a process leases a block of a window's calls from Redis and
+spends it locally, and buffers the guard's counts, so most calls make no round trip (the
+limits stay exact — a grant never gets more than its rate — and small limits lease one call
+at a time). If Redis fails, the process falls back to its own counters (logged) and retries
+Redis after ``redis_retry_seconds``: limits then hold per process, never not at all."""
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -69,6 +73,13 @@ class LimitSettings(BaseSettings):
     guard_miss_ratio: float = 0.5
     guard_cooldown_seconds: int = 900
     redis_retry_seconds: int = 30
+    # shared counters (LeasedCounters): a lease is at most lease_max calls and at most
+    # 1/lease_share of what the window has left, so near the limit leases shrink to one call
+    lease_max: int = 100
+    lease_share: int = 8
+    # a process learns another's cool-down, and sends its guard counts, at least this often
+    sync_seconds: float = 1.0
+    guard_flush_checks: int = 100
 
 
 @lru_cache
@@ -85,8 +96,11 @@ def credential_of(actor: Actor) -> str:
 
 
 class Counters(Protocol):
-    def incr(self, keys: list[str], ttl: int, peek: str | None = None) -> tuple[list[int], int]:
-        """Add one to each key (made with ``ttl``); and the seconds ``peek`` has left."""
+    def take(
+        self, limits: list[tuple[str, int]], ttl: int, peek: str | None = None
+    ) -> tuple[list[bool], int]:
+        """Count one call under each (key, limit) (keys made with ``ttl``): whether each is
+        still within its limit; and the seconds ``peek`` has left."""
 
     def once(self, key: str, ttl: int) -> bool:
         """True for the first caller while ``key`` lives."""
@@ -116,12 +130,14 @@ class LocalCounters:
         found = self._values.get(key)
         return found[1] if found and found[0] > now else None
 
-    def incr(self, keys: list[str], ttl: int, peek: str | None = None) -> tuple[list[int], int]:
+    def take(
+        self, limits: list[tuple[str, int]], ttl: int, peek: str | None = None
+    ) -> tuple[list[bool], int]:
         now = time.monotonic()
         out = []
         with self._lock:
             self._purge(now)
-            for key in keys:
+            for key, limit in limits:
                 found = self._values.get(key)
                 if found and found[0] > now:
                     value = found[1] + 1
@@ -129,9 +145,14 @@ class LocalCounters:
                 else:
                     value = 1
                     self._values[key] = (now + ttl, 1)
-                out.append(value)
+                out.append(value <= limit)
             left = self._values.get(peek) if peek else None
         return out, int(left[0] - now) + 1 if left and left[0] > now else 0
+
+    def value(self, key: str) -> int:
+        """What ``key`` counts now (0 when absent or expired)."""
+        with self._lock:
+            return self._get(key, time.monotonic()) or 0
 
     def once(self, key: str, ttl: int) -> bool:
         now = time.monotonic()
@@ -162,7 +183,8 @@ class LocalCounters:
 
 
 class RedisCounters:
-    """The same counters in Redis, shared by every API process (one round trip a call)."""
+    """The counters' round trips to Redis (one pipeline each), shared by every API process.
+    ``LeasedCounters`` decides when a round trip is needed."""
 
     def __init__(self, url: str, prefix: str) -> None:
         import redis
@@ -170,16 +192,20 @@ class RedisCounters:
         self.prefix = prefix
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
-    def incr(self, keys: list[str], ttl: int, peek: str | None = None) -> tuple[list[int], int]:
+    def lease(
+        self, blocks: list[tuple[str, int]], ttl: int, peek: str | None = None
+    ) -> tuple[list[int], int]:
+        """Add each block's size to its key (made with ``ttl``): the keys' new totals; and
+        the seconds ``peek`` has left."""
         pipe = self.client.pipeline(transaction=False)
-        for key in keys:
-            pipe.incr(self.prefix + key)
+        for key, size in blocks:
+            pipe.incrby(self.prefix + key, size)
             pipe.expire(self.prefix + key, ttl, nx=True)
         if peek:
             pipe.ttl(self.prefix + peek)
         replies = pipe.execute()
         left = int(replies[-1]) if peek else 0
-        return [int(v) for v in replies[0 : 2 * len(keys) : 2]], max(left, 0)
+        return [int(v) for v in replies[0 : 2 * len(blocks) : 2]], max(left, 0)
 
     def once(self, key: str, ttl: int) -> bool:
         return bool(self.client.set(self.prefix + key, 1, nx=True, ex=ttl))
@@ -203,10 +229,154 @@ class RedisCounters:
         return mine, theirs
 
 
-class Fallback:
-    """Redis counters that fall back to this process's own when Redis fails."""
+@dataclass
+class _Lease:
+    left: int = 0  # calls of this process's blocks not spent yet
+    total: int = 0  # the key's total in Redis at the last lease (every process's blocks)
+    until: float = 0.0  # when this entry may be forgotten (monotonic)
 
-    def __init__(self, primary: RedisCounters, local: LocalCounters, retry: int) -> None:
+
+@dataclass
+class _Buffered:
+    pending: dict[str, int]  # counted here, not yet sent
+    known: dict[str, int]  # the key's counts in Redis at the last round trip
+    other: dict[str, int]  # the other key's
+    sent: float  # when they were sent (monotonic)
+    until: float
+
+
+class LeasedCounters:
+    """Shared counters with few round trips (the token-bucket lease pattern of distributed
+    rate limiters):
+
+    - ``take``: each process leases a block of a window's calls (``INCRBY`` of the block's
+      size, atomic in Redis) and admits calls from it without asking Redis again. The blocks of
+      all processes never exceed the limit by more than the last, refused, part of one block,
+      so no more than ``limit`` calls are admitted in a window. A block is at most
+      ``lease_max`` and at most 1/``lease_share`` of what is left, so small limits (and the end
+      of any window) lease one call at a time: exact. Calls a process leased and did not spend
+      are lost to the others for that window (at most one block a process).
+    - the cool-down (``peek``) is read with every lease and at least every ``sync_seconds``;
+      a cool-down this process started is known at once.
+    - ``add_read`` (the guard): counts are buffered and sent every ``guard_flush_checks``
+      checks or ``sync_seconds``; the answer is Redis's counts at the last send plus this
+      process's since, so a single process's flood is judged exactly, and floods spread over
+      processes within one send.
+    - ``once`` remembers keys it saw taken (no round trip for the next refused call)."""
+
+    def __init__(self, shared: RedisCounters, settings: LimitSettings) -> None:
+        self.shared, self.settings = shared, settings
+        self._lock = threading.Lock()
+        self._leases: dict[str, _Lease] = {}
+        self._buffered: dict[str, _Buffered] = {}
+        self._cooling: dict[str, tuple[float, float]] = {}  # key: (ends, read at), monotonic
+        self._taken: dict[str, float] = {}  # once() keys known taken: until
+        self._purged = time.monotonic()
+        self.round_trips = 0
+
+    def _purge(self, now: float) -> None:
+        if now - self._purged > 30:
+            for table in (self._leases, self._buffered):
+                for key in [k for k, v in table.items() if v.until <= now]:  # type: ignore[attr-defined]
+                    del table[key]
+            self._taken = {k: v for k, v in self._taken.items() if v > now}
+            self._cooling = {k: v for k, v in self._cooling.items() if v[0] > now - 60}
+            self._purged = now
+
+    def _block(self, lease: _Lease, limit: int) -> int:
+        left = limit - lease.total
+        return max(1, min(self.settings.lease_max, left // max(1, self.settings.lease_share)))
+
+    def _cool_left(self, key: str, now: float) -> int:
+        found = self._cooling.get(key)
+        return max(1, math.ceil(found[0] - now)) if found and found[0] > now else 0
+
+    def _cool_stale(self, key: str, now: float) -> bool:
+        found = self._cooling.get(key)
+        return found is None or (found[0] <= now and now - found[1] >= self.settings.sync_seconds)
+
+    def take(
+        self, limits: list[tuple[str, int]], ttl: int, peek: str | None = None
+    ) -> tuple[list[bool], int]:
+        now = time.monotonic()
+        with self._lock:
+            self._purge(now)
+            leases = [self._leases.setdefault(k, _Lease(until=now + ttl)) for k, _ in limits]
+            blocks = [
+                (key, self._block(lease, limit))
+                for (key, limit), lease in zip(limits, leases, strict=True)
+                if lease.left == 0 and lease.total < limit
+            ]
+            if blocks or (peek and self._cool_stale(peek, now)):
+                self.round_trips += 1
+                totals, cool = self.shared.lease(blocks, ttl, peek)
+                for (key, size), total in zip(blocks, totals, strict=True):
+                    lease = self._leases[key]
+                    limit = dict(limits)[key]
+                    lease.left += max(0, min(size, limit - (total - size)))
+                    lease.total = total
+                if peek:
+                    self._cooling[peek] = (now + cool if cool else now, now)
+            admitted = []
+            for lease in leases:
+                admitted.append(lease.left > 0)
+                lease.left = max(0, lease.left - 1)
+            return admitted, self._cool_left(peek, now) if peek else 0
+
+    def once(self, key: str, ttl: int) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if self._taken.get(key, 0) > now:
+                return False
+        first = self.shared.once(key, ttl)
+        with self._lock:
+            self.round_trips += 1
+            self._taken[key] = now + ttl
+            if first and key.startswith("eg:cool:"):
+                self._cooling[key] = (now + ttl, now)
+        return first
+
+    def ttl(self, key: str) -> int:
+        now = time.monotonic()
+        with self._lock:
+            if key in self._cooling and not self._cool_stale(key, now):
+                return self._cool_left(key, now)
+        left = self.shared.ttl(key)
+        with self._lock:
+            self.round_trips += 1
+            self._cooling[key] = (now + left if left else now, now)
+        return left
+
+    def add_read(
+        self, key: str, values: dict[str, int], ttl: int, other: str
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        now = time.monotonic()
+        s = self.settings
+        with self._lock:
+            found = self._buffered.get(key)
+            if found is None:
+                found = _Buffered({}, {}, {}, float("-inf"), now + ttl)
+                self._buffered[key] = found
+            for name, value in values.items():
+                found.pending[name] = found.pending.get(name, 0) + value
+            if (
+                now - found.sent >= s.sync_seconds
+                or found.pending.get("checks", 0) >= s.guard_flush_checks
+            ):
+                self.round_trips += 1
+                known, other_counts = self.shared.add_read(key, found.pending, ttl, other)
+                found.known, found.other, found.pending, found.sent = known, other_counts, {}, now
+            mine = {
+                name: found.known.get(name, 0) + found.pending.get(name, 0)
+                for name in set(found.known) | set(found.pending)
+            }
+            return mine, dict(found.other)
+
+
+class Fallback:
+    """Shared counters that fall back to this process's own when Redis fails."""
+
+    def __init__(self, primary: LeasedCounters, local: LocalCounters, retry: int) -> None:
         self.primary, self.local, self.retry = primary, local, retry
         self._down_until = 0.0
 
@@ -245,7 +415,9 @@ def counters() -> Counters:
                 local = LocalCounters()
                 found = (
                     Fallback(
-                        RedisCounters(settings.redis_url, prefix),
+                        LeasedCounters(
+                            RedisCounters(settings.redis_url, prefix), limit_settings()
+                        ),
                         local,
                         limit_settings().redis_retry_seconds,
                     )
@@ -301,16 +473,21 @@ def admit(
     per_credential = limit_settings().credential_per_minute
     store = counters()
     cooling = f"eg:cool:{grant_id}:{credential}" if guarded else None
-    (grant_count, credential_count), cool_left = store.incr(
-        [f"rl:g:{grant_id}:{window.minute}", f"rl:c:{credential}:{window.minute}"], 70, cooling
+    (grant_ok, credential_ok), cool_left = store.take(
+        [
+            (f"rl:g:{grant_id}:{window.minute}", rate_per_minute),
+            (f"rl:c:{credential}:{window.minute}", per_credential),
+        ],
+        70,
+        cooling,
     )
     if cool_left > 0:
         raise VerifyCoolingDown(cool_left, grant=grant_id)
-    for scope, count, limit in (
-        ("grant", grant_count, rate_per_minute),
-        ("credential", credential_count, per_credential),
+    for scope, within, limit in (
+        ("grant", grant_ok, rate_per_minute),
+        ("credential", credential_ok, per_credential),
     ):
-        if count > limit:
+        if not within:
             error: RateLimited = (
                 RateLimited(window.retry_after, grant=grant_id, limit=limit)
                 if scope == "grant"
