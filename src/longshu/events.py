@@ -306,15 +306,28 @@ def _deliver_to(new_session: Callable[[], Session], sub: Subscriber) -> int:
     return delivered
 
 
+def _ensure_cursor(new_session: Callable[[], Session], name: str) -> None:
+    """The subscriber's cursor row, made on its first delivery. Two processes delivering a
+    new subscriber's first events at once both try: one insert wins, the other is fine."""
+    with new_session() as session:
+        if session.get(SubscriberCursor, name) is not None:
+            return
+        session.add(SubscriberCursor(subscriber=name, settled_id=0))
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+
+
 def _advance_cursor(new_session: Callable[[], Session], name: str) -> None:
     """Move the settled mark past events that are old enough and delivered or not wanted."""
     sub = SUBSCRIBERS.get(name)
     horizon = utcnow() - dt.timedelta(seconds=SETTLE_SECONDS)
+    _ensure_cursor(new_session, name)
     with new_session() as session, session.begin():
-        cursor = session.get(SubscriberCursor, name)
-        if cursor is None:
-            cursor = SubscriberCursor(subscriber=name, settled_id=0)
-            session.add(cursor)
+        # locked: two processes moving the mark at once must not move it back
+        cursor = session.get(SubscriberCursor, name, with_for_update=True)
+        assert cursor is not None  # made above; cursors are never deleted
         delivered = set(
             session.scalars(
                 select(EventDelivery.event_id).where(

@@ -108,3 +108,32 @@ def test_a_rolled_back_savepoint_keeps_earlier_events_deliverable(db, recorder):
         except RuntimeError:
             pass
     assert recorder == [ev.id]
+
+
+def test_two_processes_settling_a_new_subscriber_at_once_both_succeed(db, recorder):
+    """Two API workers deliver a new subscriber's first events at the same moment: both make
+    its cursor row; one insert wins and neither delivery fails (seen under load on PG)."""
+    import threading
+
+    from longshu.events import SubscriberCursor
+
+    barrier, errors = threading.Barrier(4), []
+
+    def settle() -> None:
+        try:
+            barrier.wait(timeout=30)
+            events._advance_cursor(db.sessionmaker, "test-recorder")
+        except Exception as exc:  # collected: the assertion below names it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=settle) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with db.session() as s:
+        cursors = s.scalars(
+            select(SubscriberCursor).where(SubscriberCursor.subscriber == "test-recorder")
+        ).all()
+        assert [c.settled_id for c in cursors] == [0]

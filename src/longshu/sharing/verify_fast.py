@@ -71,6 +71,7 @@ MAX_FAST_BODY = 1 << 20
 REFRESH_RETRY = 5.0  # seconds after which a refresh not heard of is tried again
 WAIT_STEP, WAIT_STEPS = 0.005, 400  # a call waits up to 2 s for another's refresh
 CLAIM = "verify_fast_claim"
+FALL_THROUGH_CONCURRENCY = 8  # below the database pool (5 + 10) and the thread pool (40)
 THREAD_BATCH = 64  # batches larger than this are checked in the threadpool
 KEY_MAX, NAME_MAX = 100, 400  # the route's model (api_verify.Key / Name)
 
@@ -436,6 +437,7 @@ class VerifyFastPath:
         self.app = app
         self.max_body = min(max_body_bytes, MAX_FAST_BODY)
         self.enabled = os.environ.get("LONGSHU_SHARING_FAST_PATH", "1") not in ("0", "false")
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.enabled or scope["type"] != "http" or scope["method"] != "POST":
@@ -483,21 +485,8 @@ class VerifyFastPath:
             except _FallThrough:
                 answer = None
         if answer is None:
-            claim = state.pop(CLAIM, None)
-            if claim is None:
-                await self.app(scope, replayed, send)
-                return
-            status = {"code": 500}
-
-            async def noting(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    status["code"] = message["status"]
-                await send(message)
-
-            try:
-                await self.app(scope, replayed, noting)
-            finally:
-                CACHES.release(claim, refused=400 <= status["code"] < 500)
+            async with self._fall_through_slot():
+                await self._normal(scope, state, replayed, send)
             return
         scope["route"] = BATCH_ROUTE if match[2] else SINGLE_ROUTE
         await send(
@@ -511,6 +500,39 @@ class VerifyFastPath:
             }
         )
         await send({"type": "http.response.body", "body": answer})
+
+    @contextlib.asynccontextmanager
+    async def _fall_through_slot(self) -> Any:
+        """At most ``FALL_THROUGH_CONCURRENCY`` verification calls of this process on the
+        normal path at once; the rest wait here, on the event loop. A burst of fall-throughs
+        (every cache expiring together) would otherwise fill the thread pool with calls
+        waiting for a database connection while the calls holding the connections wait for a
+        thread: stuck until the pool's 30-s timeout (seen at 1,000 req/s)."""
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(FALL_THROUGH_CONCURRENCY))
+        async with self._slots[1]:
+            yield
+
+    async def _normal(
+        self, scope: Scope, state: dict[str, Any], receive: Receive, send: Send
+    ) -> None:
+        """The normal path (the FastAPI route); a call that claimed a refresh releases it."""
+        claim = state.pop(CLAIM, None)
+        if claim is None:
+            await self.app(scope, receive, send)
+            return
+        status = {"code": 500}
+
+        async def noting(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting)
+        finally:
+            CACHES.release(claim, refused=400 <= status["code"] < 500)
 
     async def _serve(
         self,
