@@ -114,9 +114,21 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
 # --- a minimal HTTP/1.1 keep-alive client -------------------------------------------------------
 
 
+# uvicorn closes a keep-alive connection idle for 5 s; like httpx (keepalive_expiry), the
+# client drops its own idle connections before that instead of sending into a closing one
+IDLE_EXPIRY = 4.0
+
+
 class Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
+        self.used = time.monotonic()
+
+    def fresh(self) -> bool:
+        if time.monotonic() - self.used < IDLE_EXPIRY:
+            return True
+        self.writer.close()
+        return False
 
     @classmethod
     async def open(cls, port: int) -> Connection:
@@ -134,6 +146,7 @@ class Connection:
             if line[:15].lower() == b"content-length:":
                 length = int(line[15:])
         body = await self.reader.readexactly(length) if length else b""
+        self.used = time.monotonic()
         return status, body
 
 
@@ -162,7 +175,10 @@ async def open_loop(port: int, requests: list[bytes], rate: int) -> dict:
 
     async def send_one(raw: bytes, due: float) -> None:
         nonlocal opened
-        conn = idle.pop() if idle else None
+        conn = None
+        while idle and conn is None:
+            conn = idle.pop()
+            conn = conn if conn.fresh() else None
         try:
             if conn is None:
                 conn = await Connection.open(port)
@@ -198,6 +214,7 @@ async def open_loop(port: int, requests: list[bytes], rate: int) -> dict:
         "completed_rate": round(len(latencies) / elapsed, 1),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "errors": len(errors),
+        "error_kinds": {kind: errors.count(kind) for kind in sorted(set(errors))},
         "connections_opened": opened,
         "latency": percentiles(latencies),
     }
