@@ -127,6 +127,22 @@ class Database:
 _database: Database | None = None
 
 
+def insert_ignore(session: Session, model: type[Any], values: dict[str, Any]) -> None:
+    """Insert a row unless one with the same key exists (``ON CONFLICT DO NOTHING``): safe
+    when two transactions make the same row at once — one inserts, the other waits and finds
+    it."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = postgresql.insert(model).values(values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(model).values(values).on_conflict_do_nothing()
+    else:  # pragma: no cover - the platform runs on SQLite and PostgreSQL
+        raise NotImplementedError(dialect)
+    session.execute(statement)
+
+
 def get_database() -> Database:
     """The process-wide database named by the settings."""
     global _database

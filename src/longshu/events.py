@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from longshu.actor import Actor
-from longshu.db import Base, utcnow
+from longshu.db import Base, insert_ignore, utcnow
 from longshu.errors import LongshuError
 
 log = logging.getLogger("longshu.events")
@@ -306,28 +306,21 @@ def _deliver_to(new_session: Callable[[], Session], sub: Subscriber) -> int:
     return delivered
 
 
-def _ensure_cursor(new_session: Callable[[], Session], name: str) -> None:
-    """The subscriber's cursor row, made on its first delivery. Two processes delivering a
-    new subscriber's first events at once both try: one insert wins, the other is fine."""
-    with new_session() as session:
-        if session.get(SubscriberCursor, name) is not None:
-            return
-        session.add(SubscriberCursor(subscriber=name, settled_id=0))
-        try:
-            session.commit()
-        except IntegrityError:
-            session.rollback()
-
-
 def _advance_cursor(new_session: Callable[[], Session], name: str) -> None:
     """Move the settled mark past events that are old enough and delivered or not wanted."""
     sub = SUBSCRIBERS.get(name)
     horizon = utcnow() - dt.timedelta(seconds=SETTLE_SECONDS)
-    _ensure_cursor(new_session, name)
     with new_session() as session, session.begin():
-        # locked: two processes moving the mark at once must not move it back
+        # locked: two processes moving the mark at once must not move it back (SQLite: the
+        # write lock at BEGIN, as a read-then-write upgrade fails at once under contention)
+        session.connection(execution_options={"sqlite_immediate": True})
         cursor = session.get(SubscriberCursor, name, with_for_update=True)
-        assert cursor is not None  # made above; cursors are never deleted
+        if cursor is None:  # the subscriber's first delivery; another process may race us
+            insert_ignore(session, SubscriberCursor, {"subscriber": name, "settled_id": 0})
+            cursor = session.get(
+                SubscriberCursor, name, with_for_update=True, populate_existing=True
+            )
+            assert cursor is not None
         delivered = set(
             session.scalars(
                 select(EventDelivery.event_id).where(

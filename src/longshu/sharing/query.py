@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlglot import exp
 
 from longshu import lake
 from longshu.actor import Actor
-from longshu.db import SHANGHAI, utcnow
+from longshu.db import SHANGHAI, insert_ignore, utcnow
 from longshu.sharing import ratelimit
 from longshu.sharing.errors import (
     ModeNotGranted,
@@ -124,15 +123,9 @@ def _today() -> dt.date:
 
 def ensure_usage_row(session: Session, grant_id: int, day: dt.date) -> None:
     """The grant's usage row of ``day`` exists afterwards, whoever made it (upsert)."""
-    values = {"grant_id": grant_id, "day": day, "calls": 0, "rows": 0, "checks": 0}
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement = postgresql.insert(GrantUsage).values(values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(GrantUsage).values(values).on_conflict_do_nothing()
-    else:  # pragma: no cover - the platform runs on SQLite and PostgreSQL
-        raise NotImplementedError(dialect)
-    session.execute(statement)
+    insert_ignore(
+        session, GrantUsage, {"grant_id": grant_id, "day": day, "calls": 0, "rows": 0, "checks": 0}
+    )
 
 
 def usage_today(session: Session, grant_id: int) -> GrantUsage:
