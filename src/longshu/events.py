@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, event, select
+from sqlalchemy import ForeignKey, Index, String, event, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -264,25 +264,35 @@ def deliver_pending(
     return delivered
 
 
+def _wanted_types(sub: Subscriber) -> Any:
+    """The subscriber's patterns as an SQL condition on ``Event.type`` (globs to LIKE), or
+    None when every type is wanted or a pattern has a character class (Python filters)."""
+    conditions = []
+    for pattern in sub.patterns:
+        if pattern == "*" or "[" in pattern:
+            return None
+        like = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(Event.type.like(like.replace("*", "%").replace("?", "_"), escape="\\"))
+    return or_(*conditions)
+
+
 def _deliver_to(new_session: Callable[[], Session], sub: Subscriber) -> int:
     delivered = 0
     with new_session() as session:
         cursor = session.get(SubscriberCursor, sub.name)
         settled = cursor.settled_id if cursor else 0
-        done = set(
-            session.scalars(
-                select(EventDelivery.event_id).where(
-                    EventDelivery.subscriber == sub.name, EventDelivery.event_id > settled
-                )
-            )
+        # the database sets aside what is delivered or not wanted: the events since the
+        # settled mark (up to SETTLE_SECONDS of them) are not read into Python on every commit
+        handled = (
+            select(EventDelivery.event_id)
+            .where(EventDelivery.subscriber == sub.name, EventDelivery.event_id == Event.id)
+            .exists()
         )
-        pending = [
-            (eid, etype)
-            for eid, etype in session.execute(
-                select(Event.id, Event.type).where(Event.id > settled).order_by(Event.id)
-            )
-            if eid not in done
-        ]
+        query = select(Event.id, Event.type).where(Event.id > settled, ~handled)
+        wanted = _wanted_types(sub)
+        if wanted is not None:
+            query = query.where(wanted)
+        pending = list(session.execute(query.order_by(Event.id)).tuples())
     for event_id, event_type in pending:
         if not sub.wants(event_type):
             continue
@@ -310,6 +320,16 @@ def _advance_cursor(new_session: Callable[[], Session], name: str) -> None:
     """Move the settled mark past events that are old enough and delivered or not wanted."""
     sub = SUBSCRIBERS.get(name)
     horizon = utcnow() - dt.timedelta(seconds=SETTLE_SECONDS)
+    with new_session() as session:  # most calls: nothing old enough to settle, no write
+        found = session.get(SubscriberCursor, name)
+        oldest = session.scalar(
+            select(Event.occurred_at)
+            .where(Event.id > (found.settled_id if found else 0))
+            .order_by(Event.id)
+            .limit(1)
+        )
+    if found is not None and (oldest is None or oldest > horizon):
+        return
     with new_session() as session, session.begin():
         # locked: two processes moving the mark at once must not move it back (SQLite: the
         # write lock at BEGIN, as a read-then-write upgrade fails at once under contention)
