@@ -44,6 +44,7 @@ ROUTER_MODULES = [
     "longshu.sharing.api_flows",
     "longshu.sharing.api_credentials",
     "longshu.sharing.views",
+    "longshu.sharing.views_grants",
     "longshu.sharing.views_exchange",
     "longshu.sharing.views_flows",
     "longshu.pages",
@@ -56,7 +57,7 @@ SUBSCRIBER_MODULES.append("longshu.governance.pipeline")
 SUBSCRIBER_MODULES += [
     "longshu.sharing.grants",
     "longshu.sharing.verify_service",
-    "longshu.sharing.deliveries",
+    "longshu.sharing.destruction",
 ]
 
 

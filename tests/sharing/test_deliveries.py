@@ -21,7 +21,7 @@ from longshu.governance import pipeline
 from longshu.lake import tables
 from longshu.security.crypto import sm2
 from longshu.security.crypto.signing import ED25519, SM2_SM3, SigningKey
-from longshu.sharing import deliveries, grants, requests
+from longshu.sharing import deliveries, destruction, grants, requests
 from longshu.sharing.delivery_errors import (
     DeliveriesPending,
     DeliveryFilesGone,
@@ -140,17 +140,17 @@ def sign(db, delivery_id, key, kind, *, at=None, statement=None):
 
 def receipt(db, actor, delivery_id, record, **extra):
     with db.session() as s:
-        return deliveries.accept_receipt(s, actor, delivery_id, **record, **extra)
+        return destruction.accept_receipt(s, actor, delivery_id, **record, **extra)
 
 
 def destroy(db, actor, delivery_id, record, **extra):
     with db.session() as s:
-        return deliveries.confirm_destruction(s, actor, delivery_id, **record, **extra)
+        return destruction.confirm_destruction(s, actor, delivery_id, **record, **extra)
 
 
 def sweep(db, now):
     with db.session() as s:
-        return deliveries.remind_due(s, now)
+        return destruction.remind_due(s, now)
 
 
 # --- the whole path -------------------------------------------------------------------------
@@ -509,7 +509,7 @@ def test_two_confirmations_at_once_find_one_winner(db, registry, people, departm
         slow.commit()  # (the loaded row stays in its identity map, as in a race)
         destroy(db, people["user"], delivery_id, record)
         with pytest.raises(DeliveryStateConflict):
-            deliveries.confirm_destruction(slow, people["user"], delivery_id, **record)
+            destruction.confirm_destruction(slow, people["user"], delivery_id, **record)
         slow.rollback()
     assert len(events_of(db, "sharing.destruction_confirmed")) == 1
 

@@ -13,7 +13,7 @@ from longshu.actor import SYSTEM
 from longshu.cli import app
 from longshu.demo import load_demo
 from longshu.lake.policy import Grant, TableGrant
-from longshu.sharing import deliveries, verify_service
+from longshu.sharing import deliveries, destruction, verify_service
 from longshu.sharing.deliveries import Delivery
 from longshu.sharing.demo import SCENARIO, _actor, demo_key_path, load_demo_sharing
 from longshu.sharing.models import ShareGrant, ShareRequest
@@ -113,7 +113,7 @@ def test_the_demo_consumer_verifies_receives_opens_and_confirms_destruction(demo
     assert signed.exit_code == 0, signed.output
     body = json.loads(signed.output)
     with demo.session() as s:
-        done = deliveries.confirm_destruction(
+        done = destruction.confirm_destruction(
             s, _actor(s, "jt_user"), delivery_id, signature=body["signature"],
             signed_at=dt.datetime.fromisoformat(body["signed_at"]), statement=body["statement"],
             package_id=body["package_id"],

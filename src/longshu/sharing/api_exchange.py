@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from pydantic import AwareDatetime, BaseModel, Field
 
 from longshu.security.context import Ctx, requires
-from longshu.sharing import deliveries
+from longshu.sharing import deliveries, destruction
 from longshu.sharing.delivery_models import DELIVERY_STATES, Delivery
 
 router = APIRouter(prefix="/api/v1/sharing", tags=["sharing"])
@@ -140,7 +140,7 @@ def upload_receipt(
     delivery_id: int, body: RecordIn, ctx: Ctx = requires("sharing.use")
 ) -> DeliveryOut:
     """签收回执, signed by the receiving department."""
-    delivery = deliveries.accept_receipt(
+    delivery = destruction.accept_receipt(
         ctx.session, ctx.actor, delivery_id, signature=body.signature, signed_at=body.signed_at,
         statement=body.statement, package_id=body.package_id,
     )  # fmt: skip
@@ -152,7 +152,7 @@ def upload_destruction(
     delivery_id: int, body: RecordIn, ctx: Ctx = requires("sharing.use")
 ) -> DeliveryOut:
     """销毁确认, signed by the receiving department; the package's data file is then removed."""
-    delivery = deliveries.confirm_destruction(
+    delivery = destruction.confirm_destruction(
         ctx.session, ctx.actor, delivery_id, signature=body.signature, signed_at=body.signed_at,
         statement=body.statement, package_id=body.package_id,
     )  # fmt: skip

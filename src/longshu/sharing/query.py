@@ -128,6 +128,15 @@ def ensure_usage_row(session: Session, grant_id: int, day: dt.date) -> None:
     )
 
 
+def usage_of(session: Session, grant_id: int, day: dt.date | None = None) -> GrantUsage | None:
+    """The grant's usage of ``day`` (today, China time) if any was counted; read only."""
+    return session.scalar(
+        select(GrantUsage).where(
+            GrantUsage.grant_id == grant_id, GrantUsage.day == (day or _today())
+        )
+    )
+
+
 def usage_today(session: Session, grant_id: int) -> GrantUsage:
     """The grant's usage of today (China time), made if missing (safe when concurrent)."""
     day = _today()

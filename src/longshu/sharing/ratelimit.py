@@ -415,9 +415,7 @@ def counters() -> Counters:
                 local = LocalCounters()
                 found = (
                     Fallback(
-                        LeasedCounters(
-                            RedisCounters(settings.redis_url, prefix), limit_settings()
-                        ),
+                        LeasedCounters(RedisCounters(settings.redis_url, prefix), limit_settings()),
                         local,
                         limit_settings().redis_retry_seconds,
                     )

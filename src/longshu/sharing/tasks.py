@@ -1,6 +1,6 @@
 """Periodic jobs of sharing: grants past their validity are expired (which makes their
 delivered packages due for destruction), last month's duty list is compiled on the 1st, and
-the destruction reminders run (declared beside their rules in ``deliveries``)."""
+the destruction reminders run (declared beside their rules in ``destruction``)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from huey import crontab
 from longshu.actor import SYSTEM
 from longshu.db import get_database
 from longshu.jobs import get_huey
-from longshu.sharing import deliveries, duties, grants
+from longshu.sharing import destruction, duties, grants
 
 huey = get_huey()
 
-__all__ = ["compile_duty_list", "deliveries", "expire_grants"]
+__all__ = ["compile_duty_list", "destruction", "expire_grants"]
 
 
 @huey.periodic_task(crontab(minute="*/5"))

@@ -1,6 +1,6 @@
 """Console pages of sharing (``/console/sharing``): the request form, my requests, the review
-queues (the provider's reviewer and the data bureau), an item's page with its decision forms,
-the grants (held and given) and each grant's API page with sample calls and a try-it console.
+queues (the provider's reviewer and the data bureau) and an item's page with its decision
+forms. The grants' pages are in ``views_grants``.
 
 Routes only parse forms, call the services (``requests``, ``grants``, ``query``) and render;
 the few queries here are for display (what may be asked for, the bureau's queue, names)."""
@@ -8,7 +8,6 @@ the few queries here are for display (what may be asked for, the bureau's queue,
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -21,8 +20,7 @@ from starlette.datastructures import FormData
 from longshu import workflow
 from longshu.catalog.models import Resource
 from longshu.catalog.vocab import SHARE_TYPES
-from longshu.config import get_settings
-from longshu.db import SHANGHAI, utcnow
+from longshu.db import utcnow
 from longshu.errors import Forbidden, InvalidInput, LongshuError
 from longshu.governance import grades
 from longshu.lake.models import LakeTable
@@ -34,13 +32,11 @@ from longshu.sharing import grants, requests
 from longshu.sharing.errors import ResourceNotShareable
 from longshu.sharing.models import (
     MODES,
-    GrantUsage,
     ShareGrant,
     ShareRequest,
     ShareRequestItem,
 )
 from longshu.sharing.permissions import BUREAU
-from longshu.sharing.query import MAX_LIMIT, OPERATORS, Condition, QuerySpec, run_query
 from longshu.sharing.requests import ITEM_WORKFLOW
 from longshu.web import render
 from longshu.web.nav import register_nav
@@ -67,8 +63,6 @@ register_nav(
 
 OPEN_STATES = ("pending_provider", "pending_bureau")
 SHAREABLE = ("conditional", "unconditional")
-NUMERIC_TYPES = ("integer", "int", "bigint", "number", "decimal", "float", "double")
-MAX_CONDITIONS = 3  # condition rows the try-it form offers
 REGION_SPLIT = re.compile(r"[\s,，、;；]+")
 
 
@@ -115,21 +109,6 @@ class ReasonMissing(InvalidInput):
     message = "Give a reason of 2 to 2,000 characters."
 
 
-class LimitInvalid(InvalidInput):
-    key = "sharing_console.limit_invalid"
-    message = "Rows per page is a whole number from 1 to 1,000; the offset a whole number from 0."
-
-
-class ConditionIncomplete(InvalidInput):
-    key = "sharing_console.condition_incomplete"
-    message = "Each condition needs a field, an operator and a value."
-
-
-class ConditionNotNumber(InvalidInput):
-    key = "sharing_console.condition_not_number"
-    message = "The value for {field} must be a number."
-
-
 # --- helpers for display ---------------------------------------------------------------------
 
 
@@ -138,7 +117,7 @@ async def form_data(request: Request) -> FormData:
     return await request.form()
 
 
-def _org_names(session: Any, ids: set[int]) -> dict[int, str]:
+def org_names(session: Any, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = session.execute(
@@ -147,7 +126,7 @@ def _org_names(session: Any, ids: set[int]) -> dict[int, str]:
     return {i: n for i, n in rows}
 
 
-def _resources(session: Any, ids: set[int]) -> dict[int, Resource]:
+def resources_by_id(session: Any, ids: set[int]) -> dict[int, Resource]:
     if not ids:
         return {}
     return {r.id: r for r in session.scalars(select(Resource).where(Resource.id.in_(ids)))}
@@ -195,7 +174,7 @@ def _may_review(actor: Any) -> bool:
     return bool(access.decide(actor, "sharing.review"))
 
 
-def _is_bureau(actor: Any) -> bool:
+def is_bureau(actor: Any) -> bool:
     return bool(actor.roles & BUREAU) and _may_review(actor)
 
 
@@ -309,7 +288,7 @@ def _form_page(
             "found": found,
             "searched": bool(form.q),
             "all_chosen": bool(matches) and not found,
-            "orgs": _org_names(ctx.session, shown),
+            "orgs": org_names(ctx.session, shown),
             "share_types": SHARE_TYPES,
             "modes": MODES,
             "error": error,
@@ -383,7 +362,7 @@ class ItemRow:
 
 def _rows(session: Any, items: list[ShareRequestItem]) -> list[ItemRow]:
     now = utcnow()
-    found = _resources(session, {i.resource_id for i in items})
+    found = resources_by_id(session, {i.resource_id for i in items})
     instances = _instances(session, [i.workflow_instance_id for i in items])
     rows = []
     for item in items:
@@ -394,7 +373,7 @@ def _rows(session: Any, items: list[ShareRequestItem]) -> list[ItemRow]:
 
 def _names_for(session: Any, rows: list[ItemRow]) -> dict[int, str]:
     ids = {r.item.provider_org_id for r in rows} | {r.item.request.requester_org_id for r in rows}
-    return _org_names(session, ids)
+    return org_names(session, ids)
 
 
 @router.get("/console/sharing")
@@ -433,7 +412,7 @@ def review_queue(ctx: Ctx = requires("sharing.review")) -> Response:
         else [],
     )
     bureau: list[ItemRow] = []
-    if _is_bureau(ctx.actor):
+    if is_bureau(ctx.actor):
         waiting = requests.list_items(ctx.session, ctx.actor, side="bureau", state="pending_bureau")
         bureau = _rows(ctx.session, waiting)
     for queue in (provider, bureau):
@@ -450,7 +429,7 @@ def review_queue(ctx: Ctx = requires("sharing.review")) -> Response:
         {
             "provider": provider,
             "bureau": bureau,
-            "is_bureau": _is_bureau(ctx.actor),
+            "is_bureau": is_bureau(ctx.actor),
             "orgs": _names_for(ctx.session, provider + bureau),
             "workflow": ITEM_WORKFLOW,
         },
@@ -496,7 +475,7 @@ def _item_page(ctx: Ctx, item_id: int, error: LongshuError | None = None, **kept
             "masks": grants.masks_for(
                 ctx.session, item.resource_id, item.table_name, list(item.fields)
             ),
-            "orgs": _org_names(ctx.session, {request.requester_org_id, item.provider_org_id}),
+            "orgs": org_names(ctx.session, {request.requester_org_id, item.provider_org_id}),
             "requester": requester.display_name if requester else None,
             "may_decide": bool(moves & {"approve", "forward", "bureau_approve"}),
             "may_refuse": bool(moves & {"refuse", "bureau_refuse"}),
@@ -572,232 +551,3 @@ def withdraw_from_form(
 
 
 # --- grants and each grant's API page --------------------------------------------------------
-
-
-@router.get("/console/sharing/grants")
-def grant_list(ctx: Ctx = requires("sharing.read")) -> Response:
-    """The department's grants as consumer and as provider; the bureau also sees all."""
-    mine = grants.grants_of(ctx.session, ctx.actor)
-    held = [g for g in mine if g.consumer_org_id == ctx.actor.org_id]
-    given = [g for g in mine if g.provider_org_id == ctx.actor.org_id]
-    every: list[ShareGrant] = []
-    if _is_bureau(ctx.actor):
-        every = grants.grants_of(ctx.session, ctx.actor, every_department=True, limit=200)
-    shown = held + given + every
-    orgs = {g.consumer_org_id for g in shown} | {g.provider_org_id for g in shown}
-    return render(
-        ctx.request,
-        "sharing/grants.html",
-        {
-            "held": held,
-            "given": given,
-            "every": every,
-            "orgs": _org_names(ctx.session, orgs),
-            "resources": _resources(ctx.session, {g.resource_id for g in shown}),
-            "may_revoke": {
-                g.id
-                for g in shown
-                if g.status == "active" and access.decide(ctx.actor, "sharing.revoke", g)
-            },
-        },
-    )
-
-
-@router.post("/console/sharing/grants/{grant_id}/revoke")
-def revoke_from_form(
-    grant_id: int,
-    reason: Annotated[str, Form(max_length=2000)] = "",
-    ctx: Ctx = requires("sharing.revoke"),
-) -> Response:
-    grant = grants.get_grant(ctx.session, ctx.actor, grant_id)
-    try:
-        if not 2 <= len(reason.strip()) <= 2000:
-            raise ReasonMissing()
-        grants.revoke(ctx.session, ctx.actor, grant.id, reason)
-    except LongshuError as exc:
-        ctx.session.rollback()
-        return _grant_page(ctx, grant_id, error=exc, reason=reason)
-    return RedirectResponse(f"/console/sharing/grants/{grant_id}", status_code=303)
-
-
-def _usage_today(session: Any, grant: ShareGrant) -> GrantUsage | None:
-    today = utcnow().astimezone(SHANGHAI).date()
-    return session.scalar(
-        select(GrantUsage).where(GrantUsage.grant_id == grant.id, GrantUsage.day == today)
-    )
-
-
-def _sample_body(grant: ShareGrant) -> dict[str, Any]:
-    body: dict[str, Any] = {"fields": list(grant.fields)[:4]}
-    if grant.region_column and grant.regions:
-        body["where"] = [{"field": grant.region_column, "op": "=", "value": grant.regions[0]}]
-    body["limit"] = 10
-    return body
-
-
-def _samples(grant: ShareGrant) -> dict[str, str]:
-    """curl and Python (httpx) calls of the query endpoint, filled with this grant."""
-    base = get_settings().base_url.rstrip("/")
-    url = f"{base}/api/v1/sharing/grants/{grant.id}/query"
-    body = json.dumps(_sample_body(grant), ensure_ascii=False)
-    curl = (
-        f'curl -sS -X POST "{url}" \\\n'
-        '  -H "Authorization: Bearer $LONGSHU_TOKEN" \\\n'
-        '  -H "Content-Type: application/json" \\\n'
-        f"  -d '{body}'"
-    )
-    python = (
-        "import os\n\nimport httpx\n\n"
-        f"body = {body}\n"
-        "response = httpx.post(\n"
-        f'    "{url}",\n'
-        '    headers={"Authorization": f"Bearer {os.environ[\'LONGSHU_TOKEN\']}"},\n'
-        "    json=body,\n"
-        "    timeout=30,\n"
-        ")\n"
-        "response.raise_for_status()\n"
-        "answer = response.json()\n"
-        'print(answer["version"], answer["masked"], answer["rows_left_today"])\n'
-        'for row in answer["rows"]:\n'
-        "    print(row)\n"
-    )
-    verify = (
-        f'curl -sS -X POST "{base}/api/v1/sharing/grants/{grant.id}/verify" \\\n'
-        '  -H "Authorization: Bearer $LONGSHU_TOKEN" \\\n'
-        '  -H "Content-Type: application/json" \\\n'
-        """  -d '{"key": "<身份证号/统一社会信用代码/证照编号>", "name": "<姓名/企业名称/持证人>"}'"""
-    )
-    return {"curl": curl, "python": python, "verify": verify, "query_url": url, "base": base}
-
-
-@dataclass
-class TryForm:
-    """The try-it console's form, as the user left it."""
-
-    fields: list[str] = field(default_factory=list)
-    conditions: list[tuple[str, str, str]] = field(default_factory=list)
-    order: str = ""
-    descending: bool = False
-    limit: str = "10"
-    offset: str = "0"
-
-
-def _grant_page(
-    ctx: Ctx,
-    grant_id: int,
-    error: LongshuError | None = None,
-    tried: TryForm | None = None,
-    result: tuple[list[dict[str, Any]], dict[str, Any]] | None = None,
-    **kept: str,
-) -> Response:
-    grant = grants.get_grant(ctx.session, ctx.actor, grant_id)
-    resource = ctx.session.get(Resource, grant.resource_id)
-    labels = {f.name: f.label for f in resource.fields} if resource else {}
-    usage = _usage_today(ctx.session, grant)
-    may_try = (
-        grant.status == "active"
-        and "query" in grant.modes
-        and ctx.actor.org_id == grant.consumer_org_id
-        and bool(access.decide(ctx.actor, "sharing.use"))
-    )
-    form = tried or TryForm(fields=list(grant.fields))
-    while len(form.conditions) < MAX_CONDITIONS:
-        form.conditions.append(("", "=", ""))
-    return render(
-        ctx.request,
-        "sharing/grant.html",
-        {
-            "grant": grant,
-            "resource": resource,
-            "labels": labels,
-            "orgs": _org_names(ctx.session, {grant.consumer_org_id, grant.provider_org_id}),
-            "rows_today": usage.rows if usage else 0,
-            "calls_today": usage.calls if usage else 0,
-            "samples": _samples(grant),
-            "may_try": may_try,
-            "may_revoke": grant.status == "active"
-            and bool(access.decide(ctx.actor, "sharing.revoke", grant)),
-            "form": form,
-            "operators": [*OPERATORS, "in", "prefix"],
-            "max_limit": MAX_LIMIT,
-            "result": result,
-            "error": error,
-            "error_in_try": error is not None and tried is not None and may_try,
-            "kept": kept,
-            "tokens_page": "/console/account",
-        },
-        status_code=error.status if error else 200,
-    )
-
-
-@router.get("/console/sharing/grants/{grant_id}")
-def grant_page(grant_id: int, ctx: Ctx = requires("sharing.read")) -> Response:
-    """The grant's scope, its API endpoints with sample calls, and the try-it console."""
-    return _grant_page(ctx, grant_id)
-
-
-def _read_try(data: FormData) -> TryForm:
-    form = TryForm(
-        fields=[str(f)[:64] for f in data.getlist("fields")][:200],
-        order=str(data.get("order") or "")[:64],
-        descending=data.get("descending") == "1",
-        limit=str(data.get("limit") or "10")[:10],
-        offset=str(data.get("offset") or "0")[:10],
-    )
-    names, ops, values = (data.getlist(k)[:MAX_CONDITIONS] for k in ("cf", "cop", "cv"))
-    for i in range(min(len(names), len(ops), len(values))):
-        form.conditions.append((str(names[i])[:64], str(ops[i])[:10], str(values[i])[:1000]))
-    return form
-
-
-def _value(raw: str, op: str, numeric: bool, name: str) -> Any:
-    parts = [p for p in REGION_SPLIT.split(raw.strip()) if p] if op == "in" else [raw.strip()]
-    if numeric and op != "prefix":
-        try:
-            parts = [int(p) if re.fullmatch(r"-?\d+", p) else float(p) for p in parts]  # type: ignore[misc]
-        except ValueError as exc:
-            raise ConditionNotNumber(field=name) from exc
-    return parts if op == "in" else parts[0]
-
-
-def _spec(form: TryForm, types: dict[str, str]) -> QuerySpec:
-    """The structured query of the form (the service checks every name and value again)."""
-    limit, offset = form.limit.strip(), form.offset.strip()
-    if not (limit.isdigit() and 1 <= int(limit) <= MAX_LIMIT and offset.isdigit()):
-        raise LimitInvalid()
-    where = []
-    for name, op, raw in form.conditions:
-        if not name and not raw.strip():
-            continue
-        if not name or not raw.strip():
-            raise ConditionIncomplete()
-        numeric = types.get(name, "").lower() in NUMERIC_TYPES
-        where.append(Condition(name, op, _value(raw, op, numeric, name)))
-    return QuerySpec(
-        fields=tuple(form.fields),
-        where=tuple(where),
-        order_by=((form.order, form.descending),) if form.order else (),
-        limit=int(limit),
-        offset=int(offset),
-    )
-
-
-@router.post("/console/sharing/grants/{grant_id}/try")
-def try_query(
-    grant_id: int,
-    data: FormData = Depends(form_data),
-    ctx: Ctx = requires("sharing.use"),
-) -> Response:
-    """Run the try-it form's query within the grant as the signed-in user (``run_query``,
-    through ``lake.access``; it counts against the grant's quota like any call)."""
-    grant = grants.get_grant(ctx.session, ctx.actor, grant_id)
-    resource = ctx.session.get(Resource, grant.resource_id)
-    types = {f.name: f.data_type for f in resource.fields} if resource else {}
-    form = _read_try(data)
-    try:
-        result = run_query(ctx.session, ctx.actor, grant.id, _spec(form, types))
-    except LongshuError as exc:
-        ctx.session.rollback()
-        return _grant_page(ctx, grant_id, error=exc, tried=form)
-    ctx.session.flush()
-    return _grant_page(ctx, grant_id, tried=form, result=result)

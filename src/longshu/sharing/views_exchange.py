@@ -20,7 +20,7 @@ from sqlalchemy import select
 from longshu.errors import LongshuError
 from longshu.orgs.models import Organization
 from longshu.security.context import Ctx, requires
-from longshu.sharing import deliveries, grants
+from longshu.sharing import deliveries, destruction, grants
 from longshu.sharing.delivery_errors import SigningTimeInvalid
 from longshu.sharing.delivery_models import Delivery
 from longshu.web import render
@@ -137,7 +137,7 @@ def record_from_form(
     ctx: Ctx = requires("sharing.use"),
 ) -> Response:
     """A signed receipt or destruction confirmation pasted from the department's signing tool."""
-    upload = deliveries.accept_receipt if kind == "received" else deliveries.confirm_destruction
+    upload = destruction.accept_receipt if kind == "received" else destruction.confirm_destruction
 
     def work() -> object:
         return upload(
