@@ -15,6 +15,7 @@ from tests.conftest import bearer_for
 
 from longshu import ids
 from longshu.actor import SYSTEM
+from longshu.events import Event
 from longshu.governance import pipeline
 from longshu.lake import tables
 from longshu.sharing import ratelimit, verify_service
@@ -176,6 +177,24 @@ def test_a_new_version_rebuilds_and_switches_the_index(client, db, people, parti
     assert not Path(first["id"] and records[0].path).exists()  # the old file is removed
     verify_service._CACHE.clear()  # another process: loads the new file
     assert check(client, holder, grant_id, newcomer, "新来者").json()["result"] == "match"
+
+
+def test_a_version_indexed_already_is_not_built_again_when_its_event_arrives(
+    db, people, parties, client
+):
+    """The index of version 1 was built by hand before ``lake.version_loaded`` of version 1
+    reached the subscriber (a worker delivering it later): no second build of 5M rows on a
+    serving process."""
+    set_up_and_build(client, parties["provider"], people["resource"])
+    with db.session() as s:
+        loaded = s.scalars(
+            select(Event).where(Event.type == "lake.version_loaded").order_by(Event.id)
+        ).all()
+        assert [e.payload["version"] for e in loaded] == [1]
+        verify_service.version_loaded(s, loaded[0])
+        s.commit()
+        records = s.scalars(select(VerifyIndexRecord)).all()
+        assert [(r.version, r.status) for r in records] == [(1, "ready")]
 
 
 def test_a_process_that_knew_the_old_index_switches_after_a_rebuild(client, db, people, parties):

@@ -231,6 +231,7 @@ def access_batches(
     *,
     at: dict[str, int] | None = None,
     batch_rows: int = BATCH_ROWS,
+    ordered: bool = True,
 ) -> Stream:
     """``access`` as a stream: the same checks, rewrite, masks, row filters and refusal
     events, but the result comes as Arrow record batches of at most ``batch_rows`` rows,
@@ -243,7 +244,10 @@ def access_batches(
     to the last batch. Use it as a context manager (or exhaust it): ``lake.accessed`` (with
     ``streamed: true`` and the rows actually delivered) is emitted once, in the caller's
     session, when the stream ends or is closed; a refusal while streaming (rows, time) emits
-    ``lake.access_refused`` with the rows delivered until then instead."""
+    ``lake.access_refused`` with the rows delivered until then instead.
+
+    ``ordered=False`` (a whole export, such as a package): rows without an ``ORDER BY`` may
+    come in any order, which keeps DuckDB's memory down on large results."""
     if not 1 <= batch_rows <= MAX_BATCH_ROWS:
         raise ValueError(f"batch_rows must be 1..{MAX_BATCH_ROWS}")
     started = time.perf_counter()
@@ -264,6 +268,7 @@ def access_batches(
             prepared.maskers,
             Limits(grant.stream_rows, grant.stream_seconds),
             batch_rows,
+            ordered,
         )
     except (QueryRefused, QueryInvalid) as refusal:
         _refused(session, actor, grant, digest, refusal, streamed=True, rows_delivered=0)

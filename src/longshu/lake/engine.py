@@ -63,8 +63,10 @@ class Watchdog:
             self._thread.join()
 
 
-def locked_connection() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection that cannot reach files, extensions or settings."""
+def locked_connection(ordered: bool = True) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection that cannot reach files, extensions or settings.
+    ``ordered=False``: rows without an ``ORDER BY`` may come in any order, which spares
+    DuckDB the reordering buffers of its parallel pipelines (memory, on large exports)."""
     lake = lake_settings()
     return duckdb.connect(
         ":memory:",
@@ -74,6 +76,7 @@ def locked_connection() -> duckdb.DuckDBPyConnection:
             "autoload_known_extensions": False,
             "memory_limit": lake.duckdb_memory_limit,
             "threads": lake.duckdb_threads,
+            "preserve_insertion_order": ordered,
             "lock_configuration": True,
         },
     )
@@ -109,12 +112,13 @@ class DuckStream:
         maskers: dict[str, Masker],
         limits: Limits,
         batch_rows: int,
+        ordered: bool = True,
     ) -> None:
         self.plan = plan
         self.limits = limits
         self.rows = 0
         self.bytes = 0
-        self._con: duckdb.DuckDBPyConnection | None = locked_connection()
+        self._con: duckdb.DuckDBPyConnection | None = locked_connection(ordered)
         self._watchdog = Watchdog(limits.timeout_seconds, self._con.interrupt)
         try:
             with self._engine_errors():

@@ -129,8 +129,9 @@ def build_package(
         raise PackageExists(package_id=package_id) from None
 
     try:
+        # a package's rows need no order (the SQL's ORDER BY, if any, still holds)
         with lake.access_batches(
-            session, actor, grant, sql, at=at, batch_rows=BATCH_ROWS
+            session, actor, grant, sql, at=at, batch_rows=BATCH_ROWS, ordered=False
         ) as result:
             data_path = folder / f"data.{fmt}.lse"
             header = aead.StreamHeader.new(

@@ -297,7 +297,26 @@ def version_loaded(session: Session, event: Event) -> None:
     if event.payload.get("status") not in (None, "ready"):
         return
     for setup in session.scalars(select(VerifySetup).where(VerifySetup.table_name == table)):
+        if _ready_for(session, setup, number):
+            continue  # built already (by hand, before this event was delivered): not twice
         build_for(session, SYSTEM, setup, number)
+
+
+def _ready_for(session: Session, setup: VerifySetup, version: int) -> bool:
+    """Whether the setup has a ready index of ``version`` over its current columns."""
+    found = session.scalar(
+        select(VerifyIndexRecord.id)
+        .where(
+            VerifyIndexRecord.setup_id == setup.id,
+            VerifyIndexRecord.version == version,
+            VerifyIndexRecord.status == "ready",
+            VerifyIndexRecord.kind == setup.kind,
+            VerifyIndexRecord.key_column == setup.key_column,
+            VerifyIndexRecord.attribute_column == setup.attribute_column,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 # --- serving -----------------------------------------------------------------------------------
