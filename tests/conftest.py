@@ -52,6 +52,8 @@ def _schema_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
+            # a test database need not survive a crash: commits do not wait for the disk
+            conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
         url = PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
         database = Database(url)
         with database.engine.begin() as conn:
@@ -118,6 +120,9 @@ def db(_schema_source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     # Verification usage is counted in memory and flushed by a background thread to the
     # process's database; a test's database changes under it, so tests flush when they want.
     monkeypatch.setenv("LONGSHU_SHARING_USAGE_FLUSH_SECONDS", "0")
+    # nor do they preload verification indexes in a thread of the app's start (a test that
+    # wants it calls verify_service.preload)
+    monkeypatch.setenv("LONGSHU_SHARING_PRELOAD_INDEXES", "0")
     _forget_verify_usage()
     reset_governance_settings()
     reset_settings()

@@ -103,6 +103,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         from longshu.jobs import start_embedded_worker
 
         worker = start_embedded_worker(settings)
+        from longshu.sharing.verify_service import preload_in_background
+
+        preload_in_background()
         try:
             yield
         finally:

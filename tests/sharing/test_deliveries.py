@@ -244,6 +244,37 @@ def test_build_download_decrypt_receipt_and_destruction_after_revocation(
         assert not any(v in str(event.payload) for v in table.column("xm").to_pylist())
 
 
+def test_a_package_past_a_querys_limit_goes_the_whole_way(
+    db, make_population, population_rows, people, department, immediate, tmp_path, settings
+):
+    """150,000 rows — past the 100,000 a query may return — requested, built by the job
+    through the streaming door, downloaded, opened row for row and signed for."""
+    resource_id, table, _ = make_population("census", "unconditional")
+    rows = population_rows(150_000)
+    with db.session() as s:
+        tables.write_version(s, SYSTEM, table, rows)
+        pipeline.govern_version(s, SYSTEM, tables.get_table(s, table), 1)
+    grant_id = grant_for(db, people, resource_id)
+    delivery_id = ask(db, people["user"], grant_id, department)
+    built = fetch(db, delivery_id)
+    assert built.state == "built" and built.rows == 150_000
+    with db.session() as s:
+        path = deliveries.download(s, people["user"], delivery_id)
+    mine = tmp_path / "received"
+    mine.mkdir()
+    shutil.copy(path, mine / path.name)
+    folder = settings.var_dir / "exchange" / built.package_id
+    (mine / MANIFEST).write_text((folder / MANIFEST).read_text(encoding="utf-8"), "utf-8")
+    opened = open_package(mine, department.private_bytes())
+    assert opened.num_rows == 150_000 and opened.column_names == ["sfzh", "xm", "xzqh", "csrq"]
+    assert sorted(opened.column("xzqh").to_pylist()) == sorted(rows.column("xzqh").to_pylist())
+    assert not set(opened.column("sfzh").to_pylist()) & set(rows.column("sfzh").to_pylist())
+    received = receipt(
+        db, people["user"], delivery_id, sign(db, delivery_id, department, "received")
+    )
+    assert received.state == "received"
+
+
 def test_expiry_makes_packages_due_and_csv_builds_too(db, registry, people, department, immediate):
     grant_id = grant_for(db, people, registry, modes=("batch",))
     delivery_id = ask(db, people["user"], grant_id, department, fmt="csv")

@@ -253,6 +253,14 @@ def test_duty_lists_over_http_and_pages(client, make_user, db, filed):
     assert exported.status_code == 200 and "甘肃省公安厅" in exported.content.decode("utf-8-sig")
     xlsx = client.get(f"/api/v1/sharing/duties/{edition}/export.xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    english = client.get(f"/api/v1/sharing/duties/{edition}/export.csv?lang=en")
+    titles = next(csv.reader(io.StringIO(english.content.decode("utf-8-sig"))))
+    assert titles[0] == "Department" and "Overdue" in titles and "部门" not in titles
+    english_sheet = load_workbook(
+        io.BytesIO(client.get(f"/api/v1/sharing/duties/{edition}/export.xlsx?lang=en").content)
+    ).active
+    assert english_sheet.cell(row=2, column=1).value == "Department"
+    assert "<th>Department</th>" in client.get(f"/sharing/duties/{edition}?lang=en").text
     page = client.get("/sharing/duties")
     assert page.status_code == 200 and f'data-testid="edition-{edition}"' in page.text
     detail = client.get(f"/sharing/duties/{edition}")

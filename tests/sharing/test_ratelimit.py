@@ -160,7 +160,8 @@ def test_guard_counts_of_processes_add_up(redis_backend, monkeypatch):
     mine, _ = first.add_read("eg:p:2", {"checks": 20, "misses": 2}, 600, "eg:p:1")  # buffered
     assert mine == {"checks": 30, "misses": 3}
     assert second.add_read("eg:p:2", {"checks": 5, "misses": 5}, 600, "eg:p:1")[0] == {
-        "checks": 15, "misses": 6
+        "checks": 15,
+        "misses": 6,
     }  # its own and what the first had sent
     sent = first.round_trips
     mine, _ = first.add_read("eg:p:2", {"checks": 100, "misses": 0}, 600, "eg:p:1")

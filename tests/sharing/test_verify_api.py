@@ -197,6 +197,21 @@ def test_a_version_indexed_already_is_not_built_again_when_its_event_arrives(
         assert [(r.version, r.status) for r in records] == [(1, "ready")]
 
 
+def test_a_starting_process_preloads_the_ready_indexes(db, people, parties, client, monkeypatch):
+    set_up_and_build(client, parties["provider"], people["resource"])
+    verify_service._CACHE.clear()  # a process that never served a check
+    assert verify_service._CACHE.ready(people["resource"]) is None
+    assert verify_service.preload_in_background() is None  # off in tests (conftest)
+    monkeypatch.setenv("LONGSHU_SHARING_PRELOAD_INDEXES", "1")
+    thread = verify_service.preload_in_background()
+    assert thread is not None
+    thread.join(timeout=60)
+    index, current = verify_service._CACHE.ready(people["resource"])
+    assert current.key_column == "sfzh" and index.check(people["ids"][3], people["names"][3]) == (
+        "match"
+    )
+
+
 def test_a_process_that_knew_the_old_index_switches_after_a_rebuild(client, db, people, parties):
     provider, holder = parties["provider"], parties["holder"]
     set_up_and_build(client, provider, people["resource"])

@@ -196,7 +196,7 @@ def _attachment(name: str) -> dict[str, str]:
 def export_duty_csv(edition_id: int, ctx: Ctx = requires("sharing.duties_public")) -> Response:
     edition = duties.get_edition(ctx.session, ctx.actor, edition_id)
     return Response(
-        duties.export_csv(edition), media_type="text/csv; charset=utf-8",
+        duties.export_csv(edition, ctx.request.state.locale), media_type="text/csv; charset=utf-8",
         headers=_attachment(f"duty-list-{edition.id}.csv"),
     )  # fmt: skip
 
@@ -205,7 +205,7 @@ def export_duty_csv(edition_id: int, ctx: Ctx = requires("sharing.duties_public"
 def export_duty_xlsx(edition_id: int, ctx: Ctx = requires("sharing.duties_public")) -> Response:
     edition = duties.get_edition(ctx.session, ctx.actor, edition_id)
     return Response(
-        duties.export_xlsx(edition), media_type=XLSX,
+        duties.export_xlsx(edition, ctx.request.state.locale), media_type=XLSX,
         headers=_attachment(f"duty-list-{edition.id}.xlsx"),
     )  # fmt: skip
 

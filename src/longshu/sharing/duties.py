@@ -62,15 +62,28 @@ SHAREABLE = ("unconditional", "conditional")
 ANSWERS = {"approve": "approved", "forward": "approved", "refuse": "refused"}
 MAX_NAMES = 50
 COLUMNS = (
-    ("org_name", "部门"), ("region_code", "行政区划"), ("level", "层级"),
-    ("resources_unconditional", "无条件共享资源"), ("resources_conditional", "有条件共享资源"),
-    ("duty_items", "目录责任事项"), ("duty_items_fulfilled", "已编目事项"),
-    ("grants_active", "有效共享授权"), ("requests_received", "收到申请"),
-    ("auto_granted", "自动授权"), ("approved", "同意"), ("refused", "拒绝"),
-    ("pending", "待处理"), ("withdrawn", "已撤回"), ("overdue", "超期"),
-    ("median_days", "响应中位数（工作日）"), ("p90_days", "响应P90（工作日）"),
-    ("on_time_ratio", "按期答复率"), ("never_requested", "从未被申请的资源"),
+    ("org_name", "部门", "Department"), ("region_code", "行政区划", "Region code"),
+    ("level", "层级", "Level"),
+    ("resources_unconditional", "无条件共享资源", "Unconditional resources"),
+    ("resources_conditional", "有条件共享资源", "Conditional resources"),
+    ("duty_items", "目录责任事项", "Catalog duty items"),
+    ("duty_items_fulfilled", "已编目事项", "Duty items catalogued"),
+    ("grants_active", "有效共享授权", "Active grants"),
+    ("requests_received", "收到申请", "Requests received"),
+    ("auto_granted", "自动授权", "Granted at once"), ("approved", "同意", "Approved"),
+    ("refused", "拒绝", "Refused"), ("pending", "待处理", "Pending"),
+    ("withdrawn", "已撤回", "Withdrawn"), ("overdue", "超期", "Overdue"),
+    ("median_days", "响应中位数（工作日）", "Median answer (working days)"),
+    ("p90_days", "响应P90（工作日）", "P90 answer (working days)"),
+    ("on_time_ratio", "按期答复率", "Answered on time"),
+    ("never_requested", "从未被申请的资源", "Resources never requested"),
 )  # fmt: skip
+
+
+def columns(locale: str = "zh_CN") -> list[tuple[str, str]]:
+    """(field, title) of the list's columns, titled in ``locale`` (Chinese unless English)."""
+    english = locale.lower().startswith("en")
+    return [(name, en if english else zh) for name, zh, en in COLUMNS]
 
 
 @dataclass
@@ -380,31 +393,32 @@ def publish(session: Session, actor: Actor, edition_id: int) -> DutyEdition:
 
 def _row(entry: DutyEntry) -> list[object]:
     values = []
-    for name, _title in COLUMNS:
+    for name, _zh, _en in COLUMNS:
         value = getattr(entry, name)
         values.append(str(value) if isinstance(value, Decimal) else value)
     return values
 
 
-def export_csv(edition: DutyEdition) -> bytes:
-    """The edition as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese)."""
+def export_csv(edition: DutyEdition, locale: str = "zh_CN") -> bytes:
+    """The edition as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese), its
+    column titles in ``locale``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([title for _name, title in COLUMNS])
+    writer.writerow([title for _name, title in columns(locale)])
     for entry in edition.entries:
         writer.writerow(exports.csv_row(_row(entry)))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def export_xlsx(edition: DutyEdition) -> bytes:
-    """The edition as an Excel workbook, one sheet."""
+def export_xlsx(edition: DutyEdition, locale: str = "zh_CN") -> bytes:
+    """The edition as an Excel workbook, one sheet, its column titles in ``locale``."""
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
-    sheet.title = "共享责任清单"
+    sheet.title = "Duty list" if locale.lower().startswith("en") else "共享责任清单"
     exports.xlsx_append(sheet, [edition.title])
-    exports.xlsx_append(sheet, [title for _name, title in COLUMNS])
+    exports.xlsx_append(sheet, [title for _name, title in columns(locale)])
     for entry in edition.entries:
         exports.xlsx_append(sheet, _row(entry))
     out = io.BytesIO()

@@ -513,6 +513,44 @@ class UsageMeter:
             self.flush()
 
 
+def preload(session: Session) -> int:
+    """Load every ready index into this process, so that no caller's check waits for a
+    load (a 25M-record index takes seconds: its SM3 is checked first). Returns how many."""
+    loaded = 0
+    for record in session.scalars(
+        select(VerifyIndexRecord).where(VerifyIndexRecord.status == "ready")
+    ):
+        try:
+            _CACHE.current(session, record.resource_id)
+            if record.path:
+                _CACHE.index(record.path)
+                loaded += 1
+        except LongshuError as exc:  # a missing or tampered file: the normal path tells
+            log.warning("verification index not preloaded", extra={"error": exc.key})
+    return loaded
+
+
+def preload_in_background() -> threading.Thread | None:
+    """``preload`` in a thread of its own, started as an API process starts
+    (``LONGSHU_SHARING_PRELOAD_INDEXES=0`` turns it off)."""
+    import os
+
+    if os.environ.get("LONGSHU_SHARING_PRELOAD_INDEXES", "1") in ("0", "false"):
+        return None
+
+    def run() -> None:
+        try:
+            with get_database().session() as session:
+                count = preload(session)
+            log.info("verification indexes preloaded", extra={"indexes": count})
+        except Exception:  # the process serves anyway; the first check loads what it needs
+            log.exception("verification index preload failed")
+
+    thread = threading.Thread(target=run, name="verify-preload", daemon=True)
+    thread.start()
+    return thread
+
+
 def _iso(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 

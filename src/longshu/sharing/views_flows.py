@@ -17,7 +17,7 @@ from longshu.orgs.models import Organization
 from longshu.security import access
 from longshu.security.context import Ctx, requires
 from longshu.sharing import duties, returnflows
-from longshu.sharing.duties import COLUMNS
+from longshu.sharing.duties import columns
 from longshu.sharing.flow_errors import (
     DutyPeriodInvalid,
     FlowInvalid,
@@ -240,7 +240,7 @@ def duty_edition_page(edition_id: int, ctx: Ctx = requires("sharing.duties_publi
         "sharing/duties_edition.html",
         {
             "edition": edition,
-            "columns": COLUMNS,
+            "columns": columns(ctx.request.state.locale),
             "may_publish": edition.status == "draft"
             and bool(access.decide(ctx.actor, "sharing.duties")),
         },
