@@ -21,7 +21,7 @@ calls with an application credential's bearer token. Then:
   index) and the same checks as one join (``run.py``'s JOIN), in process.
 
 Run: .venv/bin/python bench/verify/http.py [rows] [rate] [seconds] [workers] [redis|local]
-Writes bench/results/verify_http.json (with ``_<rate>rps``, ``_<n>workers``, ``_local_limits``
+Writes bench/results/verify_http.json (with ``_<rows>`` when rows ≠ 1,000,000, ``_<rate>rps``, ``_<n>workers``, ``_local_limits``
 in the name when those differ from 1,000, 2 and redis; ``_no_fast_path`` when run with
 ``LONGSHU_SHARING_FAST_PATH=0``, which turns the fast path (``verify_fast``) off in the server).
 The load average (1, 5, 15 min) is recorded before and after: the machine is shared, and a
@@ -65,6 +65,7 @@ HERE = Path(__file__).resolve().parent
 _SUFFIX = "".join(
     part
     for part, default in (
+        (f"_{ROWS}", ROWS == 1_000_000),
         (f"_{RATE}rps", RATE == 1000),
         (f"_{WORKERS}workers", WORKERS == 2),
         (f"_{LIMITS}_limits", LIMITS == "redis"),
