@@ -4,6 +4,7 @@ SM2 keys and tokens, and disables them; nobody manages another department's syst
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import secrets
 import time
 
@@ -15,7 +16,7 @@ from longshu.events import Event
 from longshu.security.crypto import sm2
 from longshu.security.crypto.signing import SigningKey
 from longshu.security.identity import signed
-from longshu.security.identity.models import ApiToken
+from longshu.security.identity.models import ApiToken, AppSigningKey
 
 BASE = "/api/v1/sharing/credentials"
 GRANTS = "/api/v1/sharing/grants"
@@ -193,6 +194,47 @@ def test_a_key_is_registered_and_rotated(client, db, admins):
     first, second = events_of(db, "sharing.credential_key_set")
     assert first.payload == {"key_id": old.key_id, "replaced_key_id": None}
     assert second.payload == {"key_id": new.key_id, "replaced_key_id": old.key_id}
+
+
+def test_a_rotation_with_an_overlap_accepts_both_keys_until_the_old_one_retires(client, db, admins):
+    transport, _ = admins
+    app = client.post(BASE, json={"name": "多实例系统"}, headers=transport).json()
+    old, new, third = SigningKey.generate(), SigningKey.generate(), SigningKey.generate()
+    key_url = f"{BASE}/{app['id']}/key"
+    client.post(key_url, json={"public_key": old.public.public_bytes.hex()}, headers=transport)
+    too_long = client.post(
+        key_url, json={"public_key": new.public.public_bytes.hex(), "overlap_hours": 169},
+        headers=transport,
+    )  # fmt: skip
+    assert too_long.status_code == 422
+    assert too_long.json()["error"]["key"] == "sharing.credential_overlap_invalid"
+    assert "168" in too_long.json()["error"]["message"]  # 旧密钥可继续签名的时长 … 168 小时
+    rotated = client.post(
+        key_url, json={"public_key": new.public.public_bytes.hex(), "overlap_hours": 24},
+        headers=transport,
+    )  # fmt: skip
+    assert rotated.json()["key_id"] == new.key_id  # the new key is the current one
+    for key in (old, new):  # both sign during the overlap
+        answer = client.get(GRANTS, headers={"Authorization": signed_header(app["id"], key)})
+        assert answer.status_code == 200
+    outsider = client.get(GRANTS, headers={"Authorization": signed_header(app["id"], third)})
+    assert outsider.json()["error"]["key"] == "identity.signature_invalid"
+    _, second = events_of(db, "sharing.credential_key_set")
+    assert second.payload["replaced_key_id"] == old.key_id
+    retires = dt.datetime.fromisoformat(second.payload["replaced_key_retires_at"])
+    assert (
+        dt.timedelta(hours=23, minutes=59) < retires - second.occurred_at <= dt.timedelta(hours=24)
+    )
+    with db.session() as s:  # the overlap ends
+        retiring = s.scalar(select(AppSigningKey).where(AppSigningKey.key_id == old.key_id))
+        retiring.retired_at = retiring.retired_at - dt.timedelta(hours=25)
+    refused = client.get(GRANTS, headers={"Authorization": signed_header(app["id"], old)})
+    assert refused.status_code == 401
+    assert refused.json()["error"]["key"] == "identity.signature_invalid"
+    assert (
+        client.get(GRANTS, headers={"Authorization": signed_header(app["id"], new)}).status_code
+        == 200
+    )
 
 
 def test_a_disabled_credential_is_refused_at_once(client, db, admins):

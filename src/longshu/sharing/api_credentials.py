@@ -91,12 +91,15 @@ def show_credential(app_id: int, ctx: Ctx = requires("sharing.credentials")) -> 
 
 class KeyIn(BaseModel):
     public_key: str = Field(min_length=1, max_length=200)
+    # hours the replaced key keeps signing (0: retired at once)
+    overlap_hours: int = 0
 
 
 @router.post("/credentials/{app_id}/key", response_model=CredentialOut)
 def set_key(app_id: int, body: KeyIn, ctx: Ctx = requires("sharing.credentials")) -> CredentialOut:
-    """Register or rotate the system's SM2 public key (hex of 04 ‖ x ‖ y)."""
-    credentials.set_key(ctx.session, ctx.actor, app_id, body.public_key)
+    """Register or rotate the system's SM2 public key (hex of 04 ‖ x ‖ y); with
+    ``overlap_hours`` the replaced key keeps signing that long (up to 168)."""
+    credentials.set_key(ctx.session, ctx.actor, app_id, body.public_key, body.overlap_hours)
     return _out(ctx, credentials.get(ctx.session, ctx.actor, app_id))
 
 

@@ -26,6 +26,11 @@ class CredentialNameInvalid(InvalidInput):
     message = "A credential name has 1 to 100 characters."
 
 
+class CredentialOverlapInvalid(InvalidInput):
+    key = "sharing.credential_overlap_invalid"
+    message = "The old key may keep signing for 0 to {limit} hours after a rotation."
+
+
 class CredentialKeyInvalid(InvalidInput):
     key = "sharing.credential_key_invalid"
     message = (

@@ -10,6 +10,7 @@ call with its tokens or signatures is refused.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ from longshu.sharing.credential_errors import (
     CredentialNameInvalid,
     CredentialNotFound,
     CredentialOrgMissing,
+    CredentialOverlapInvalid,
     CredentialRoleNotAllowed,
 )
 
@@ -109,9 +111,18 @@ def list_credentials(
     return list(session.scalars(query))
 
 
-def set_key(session: Session, actor: Actor, app_id: int, public_key_hex: str) -> AppSigningKey:
+MAX_OVERLAP_HOURS = 168  # a week to roll a new key out to every instance of a system
+
+
+def set_key(
+    session: Session, actor: Actor, app_id: int, public_key_hex: str, overlap_hours: int = 0
+) -> AppSigningKey:
     """Register the system's SM2 public key (65 bytes, 04 ‖ x ‖ y, in hex), checked to be a
-    point on the curve. A key registered before is retired at once (rotation)."""
+    point on the curve. The key registered before is retired at once (rotation), or after
+    ``overlap_hours`` (up to ``MAX_OVERLAP_HOURS``): until then both sign, so a system with
+    several instances can roll the new key out without a moment of refused calls."""
+    if not 0 <= overlap_hours <= MAX_OVERLAP_HOURS:
+        raise CredentialOverlapInvalid(limit=MAX_OVERLAP_HOURS)
     app = _live(session, actor, app_id)
     text = public_key_hex.strip().lower()
     try:
@@ -122,7 +133,7 @@ def set_key(session: Session, actor: Actor, app_id: int, public_key_hex: str) ->
     now = utcnow()
     previous = live_key(session, app.id)
     if previous is not None:
-        previous.retired_at = now
+        previous.retired_at = now + dt.timedelta(hours=overlap_hours)
     key = AppSigningKey(
         app_id=app.id, public_key=text, key_id=key_id_for(SM2_SM3, raw), created_by=actor.id,
         created_at=now,
@@ -132,6 +143,7 @@ def set_key(session: Session, actor: Actor, app_id: int, public_key_hex: str) ->
     events.emit(
         session, KEY_SET, actor, subject=app, key_id=key.key_id,
         replaced_key_id=previous.key_id if previous else None,
+        **({"replaced_key_retires_at": previous.retired_at} if previous and overlap_hours else {}),
     )  # fmt: skip
     return key
 

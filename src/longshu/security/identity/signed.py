@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, unquote_plus
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -227,15 +227,19 @@ def _verify(
         raise _Refused(SignatureUnknownApp(), "unknown_app", None, claimed_app=header.app_id)
     if app.disabled_at is not None:
         raise _Refused(SignatureAppDisabled(), "app_disabled", app.id)
-    key = live_key(session, app.id)
-    if key is None:
+    keys = live_keys(session, app.id, dt.datetime.fromtimestamp(now, dt.UTC))
+    if not keys:
         raise _Refused(SignatureNoKey(), "no_key", app.id)
     skew = int(now) - header.ts
     if abs(skew) > WINDOW_SECONDS:
         raise _Refused(SignatureStale(window=WINDOW_SECONDS), "stale_timestamp", app.id, skew=skew)
     message = canonical_request(method, path, query, app.id, header.ts, header.nonce, body)
-    if not sm2.verify(_point(key.public_key), message, header.signature):
-        raise _Refused(SignatureInvalid(), "bad_signature", app.id, key_id=key.key_id)
+    # the current key first; a key being rotated out is still accepted until it retires
+    key = next(
+        (k for k in keys if sm2.verify(_point(k.public_key), message, header.signature)), None
+    )
+    if key is None:
+        raise _Refused(SignatureInvalid(), "bad_signature", app.id, key_id=keys[0].key_id)
     actor = Actor(
         kind="app",
         id=app.id,
@@ -249,12 +253,27 @@ def _verify(
 
 
 def live_key(session: Session, app_id: int) -> AppSigningKey | None:
-    """The application's key that signs now (the newest not retired)."""
+    """The application's current key (the newest never set to retire)."""
     return session.scalar(
         select(AppSigningKey)
         .where(AppSigningKey.app_id == app_id, AppSigningKey.retired_at.is_(None))
         .order_by(AppSigningKey.id.desc())
         .limit(1)
+    )
+
+
+def live_keys(session: Session, app_id: int, now: dt.datetime) -> list[AppSigningKey]:
+    """The keys that sign at ``now``, newest first: the current one and any key rotated out
+    whose overlap has not ended (``retired_at`` still ahead)."""
+    return list(
+        session.scalars(
+            select(AppSigningKey)
+            .where(
+                AppSigningKey.app_id == app_id,
+                or_(AppSigningKey.retired_at.is_(None), AppSigningKey.retired_at > now),
+            )
+            .order_by(AppSigningKey.id.desc())
+        )
     )
 
 
