@@ -292,7 +292,7 @@ def _deliver_to(new_session: Callable[[], Session], sub: Subscriber) -> int:
         wanted = _wanted_types(sub)
         if wanted is not None:
             query = query.where(wanted)
-        pending = list(session.execute(query.order_by(Event.id)).tuples())
+        pending = [(eid, etype) for eid, etype in session.execute(query.order_by(Event.id))]
     for event_id, event_type in pending:
         if not sub.wants(event_type):
             continue

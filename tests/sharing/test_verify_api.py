@@ -20,7 +20,7 @@ from longshu.governance import pipeline
 from longshu.lake import tables
 from longshu.sharing import ratelimit, verify_service
 from longshu.sharing.models import GrantUsage, ShareGrant
-from longshu.sharing.verify_models import VerifyIndexRecord
+from longshu.sharing.verify_models import VerifyIndexRecord, VerifySetup
 
 API = "/api/v1/sharing"
 REQUEST = {
@@ -62,6 +62,7 @@ def people(db, make_population, population_rows):
         "police": police,
         "ids": rows.column("sfzh").to_pylist(),
         "names": rows.column("xm").to_pylist(),
+        "regions": rows.column("xzqh").to_pylist(),
     }
 
 
@@ -319,16 +320,39 @@ def _bureau(db):
                                    ("bureau_reviewer",))  # fmt: skip
 
 
-def test_a_region_limited_grant_cannot_verify(client, db, people, parties):
+def test_a_region_limited_grant_verifies_only_its_regions_rows(client, db, people, parties):
+    """A city department's grant limited to 620102 sees that district's residents and no
+    one else's — as its queries do: elsewhere the answer is not_found, even with the right
+    name (the index keeps each record's region code: 24 bytes a record)."""
     provider, holder = parties["provider"], parties["holder"]
-    set_up_and_build(client, provider, people["resource"])
+    built = set_up_and_build(client, provider, people["resource"])
+    assert built["region_column"] == "xzqh" and built["bytes"] >= 24 * built["records"]
     body = REQUEST | {"items": [{"resource_id": people["resource"], "fields": ["sfzh", "xm"],
                                  "regions": ["620102"], "modes": ["verify"]}]}  # fmt: skip
     assert client.post(f"{API}/requests", json=body, headers=holder).status_code == 201
     grant_id = max(g["id"] for g in client.get(f"{API}/grants", headers=holder).json())
-    refused = check(client, holder, grant_id, people["ids"][0], people["names"][0])
-    assert refused.status_code == 403
+    regions, ids_, names = people["regions"], people["ids"], people["names"]
+    inside = next(i for i, r in enumerate(regions) if r == "620102")
+    outside = next(i for i, r in enumerate(regions) if r != "620102")
+    assert check(client, holder, grant_id, ids_[inside], names[inside]).json()["result"] == "match"
+    seen = check(client, holder, grant_id, ids_[outside], names[outside])
+    assert seen.status_code == 200 and seen.json()["result"] == "not_found"
+    many = batch(client, holder, grant_id, [ids_[inside], ids_[outside], ids_[inside]],
+                 [names[inside], names[outside], "张三丰"])  # fmt: skip
+    assert many.json()["results"] == ["match", "not_found", "no_match"]
+    # an index that keeps no region codes cannot answer such a grant: rebuilt without them
+    with db.session() as s:
+        s.execute(update(VerifySetup).values(region_column=None))
+    rebuilt = client.post(f"{API}/verify/setups/{people['resource']}/build", json={},
+                          headers=provider)  # fmt: skip
+    assert rebuilt.json()["region_column"] is None
+    verify_service._CACHE._current.clear()
+    refused = check(client, holder, grant_id, ids_[inside], names[inside])
+    assert refused.status_code == 409
     assert refused.json()["error"]["key"] == "sharing.verify.region_scoped"
+    assert "重新构建" in refused.json()["error"]["message"]
+    whole = grant_for(client, holder, people["resource"])  # a grant of every row still works
+    assert check(client, holder, whole, ids_[outside], names[outside]).json()["result"] == "match"
 
 
 def test_no_index_yet_is_a_conflict_and_setup_is_the_providers(client, people, parties):

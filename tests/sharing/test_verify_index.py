@@ -18,6 +18,7 @@ from longshu.sharing.verify_errors import (
     BatchMismatch,
     IndexNotFound,
     IndexTampered,
+    IndexWithoutRegions,
     MalformedAttribute,
     MalformedBatch,
     MalformedKey,
@@ -138,6 +139,46 @@ def test_the_index_file_holds_no_raw_value(residents, session, admin):
     for value in numbers + names:
         assert value.encode() not in raw
         assert value.encode("utf-16-le") not in raw
+
+
+@pytest.fixture
+def placed(lake_env, session, admin):
+    """Lake table ``placed``: 6 people in two districts, one without a code, one with a code
+    that is not a number, and one ID held in both districts under two names."""
+    numbers, names = _people(6, seed=8)
+    regions = ["620102", "620102", "620103", None, "62O103", "620103"]
+    table = tables.create_table(session, admin, "placed", resource_id=102, owner_org_id=7)
+    rows = pa.table({"sfzh": [*numbers, numbers[0]], "xm": [*names, "搬家后的名字"],
+                     "xzqh": [*regions, "620103"]})  # fmt: skip
+    tables.write_version(session, admin, table, rows, source="test")
+    session.commit()
+    return numbers, names
+
+
+def test_an_index_with_regions_answers_within_a_grants_codes(placed, session, admin):
+    numbers, names = placed
+    index = build_index(session, admin, "placed", version=None, kind="resident",
+                        key_column="sfzh", attribute_column="xm", region_column="xzqh")  # fmt: skip
+    assert index.region_column == "xzqh" and index.facts["records"] == 7
+    assert index.path.stat().st_size >= 24 * 7  # keys, pairs and regions: 24 B a record
+    assert index.check(numbers[2], names[2]) == "match"  # no regions asked: every row
+    assert index.check(numbers[2], names[2], ["620102"]) == "not_found"
+    assert index.check(numbers[1], names[1], ["620102", "620104"]) == "match"
+    # a missing or non-numeric code is in no grant's regions (fail closed)
+    assert index.check(numbers[3], names[3], ["620102", "620103"]) == "not_found"
+    assert index.check(numbers[4], names[4], ["620103"]) == "not_found"
+    # one ID in two districts: each grant sees its own district's record
+    assert index.check(numbers[0], names[0], ["620102"]) == "match"
+    assert index.check(numbers[0], "搬家后的名字", ["620102"]) == "no_match"
+    assert index.check(numbers[0], "搬家后的名字", ["620103"]) == "match"
+    assert index.check_many([numbers[0], numbers[2]], [names[0], names[2]], ["620103"]) == [
+        "no_match", "match",
+    ]  # fmt: skip
+    plain = build_index(session, admin, "placed", version=None, kind="resident",
+                        key_column="sfzh", attribute_column="xm")  # fmt: skip
+    with pytest.raises(IndexWithoutRegions):
+        plain.check(numbers[0], names[0], ["620102"])
+    assert plain.check(numbers[0], names[0]) == "match"
 
 
 def test_a_tampered_file_is_refused(residents, session, admin):

@@ -109,6 +109,8 @@ class SetupIn(BaseModel):
     kind: Literal["resident", "enterprise", "licence"] | None = None
     key_column: Column | None = None
     attribute_column: Column | None = None
+    # kept per record for region-limited grants; left out: the resource's 行政区划 field
+    region_column: Column | None = None
 
 
 class SetupOut(BaseModel):
@@ -117,6 +119,7 @@ class SetupOut(BaseModel):
     kind: str
     key_column: str
     attribute_column: str
+    region_column: str | None
     updated_at: dt.datetime
 
 
@@ -124,7 +127,7 @@ def _setup_out(setup: VerifySetup) -> SetupOut:
     return SetupOut(
         resource_id=setup.resource_id, table=setup.table_name, kind=setup.kind,
         key_column=setup.key_column, attribute_column=setup.attribute_column,
-        updated_at=setup.updated_at,
+        region_column=setup.region_column, updated_at=setup.updated_at,
     )  # fmt: skip
 
 
@@ -136,6 +139,7 @@ class IndexOut(BaseModel):
     kind: str
     key_column: str
     attribute_column: str
+    region_column: str | None
     status: str
     records: int | None
     bytes: int | None
@@ -150,7 +154,8 @@ def _index_out(record: VerifyIndexRecord) -> IndexOut:
     return IndexOut(
         id=record.id, resource_id=record.resource_id, table=record.table_name,
         version=record.version, kind=record.kind, key_column=record.key_column,
-        attribute_column=record.attribute_column, status=record.status, records=record.records,
+        attribute_column=record.attribute_column, region_column=record.region_column,
+        status=record.status, records=record.records,
         bytes=record.bytes, skipped_malformed=record.skipped_malformed,
         build_seconds=record.build_seconds, error=record.error, built_at=record.built_at,
         retired_at=record.retired_at,
@@ -169,7 +174,7 @@ def put_setup(resource_id: int, body: SetupIn, ctx: Ctx = requires("sharing.revi
     """Set up verification (columns left out: the scan's proposal). Builds nothing."""
     setup = verify_service.configure(
         ctx.session, ctx.actor, resource_id, kind=body.kind, key_column=body.key_column,
-        attribute_column=body.attribute_column,
+        attribute_column=body.attribute_column, region_column=body.region_column,
     )  # fmt: skip
     return _setup_out(setup)
 

@@ -45,11 +45,15 @@ class VerifyColumnsNotGranted(Forbidden):
 
 
 class VerifyRegionScoped(Forbidden):
-    """The index covers every row of the version; a grant limited to some regions would learn
-    about rows outside them, so such grants cannot verify (yet)."""
+    """A grant limited to some regions asked an index that keeps no region codes of the
+    grant's column: answering from it would tell about rows outside the grant."""
 
     key = "sharing.verify.region_scoped"
-    message = "Share grant {grant} is limited to some regions; verification covers all rows."
+    status = 409
+    message = (
+        "Share grant {grant} is limited to some regions, and the verification index keeps no"
+        " region codes of its column: the providing department rebuilds it with that column."
+    )
 
 
 class Throttled(LongshuError):

@@ -62,6 +62,17 @@ class IndexNotFound(NotFound):
     message = "The verification index {name} does not exist."
 
 
+class IndexWithoutRegions(LongshuError):
+    """A region-limited grant asked an index built without its table's region column."""
+
+    key = "sharing.verify.index_without_regions"
+    status = 409
+    message = (
+        "The verification index {name} keeps no region codes, so a grant limited to regions"
+        " cannot be checked against it: the provider sets the region column and rebuilds it."
+    )
+
+
 class IndexTampered(LongshuError):
     """The index file fails its SM3 digest or its HMAC-SM3 tag: it was changed or damaged
     after it was built. It is refused; rebuild it from its table version."""

@@ -8,7 +8,11 @@ under a per-index key from the keystore:
 - ``keys[i]``  = first 8 bytes of HMAC-SM3(K, key)
 - ``pairs[i]`` = first 8 bytes of HMAC-SM3(K, key ‖ 0x1F ‖ name)
 
-(16 bytes a record on disk), sorted by (key digest, pair digest). A check hashes the
+(16 bytes a record on disk), sorted by (key digest, pair digest). With a region column, a
+third array ``regions[i]`` holds the row's region code as a number (24 bytes a record): a
+check within a region-limited grant sees only the records of its codes, as the lake's row
+filter ``region IN (codes…)`` would (a code that is not all digits matches nothing: fail
+closed). A check hashes the
 normalised query the same way and reads its candidates through bucket offsets on the top 24
 bits of the key digest (made at load, 64 MiB at most: ~2.7 bytes a record in memory at 25M),
 vectorised over a batch.
@@ -23,8 +27,8 @@ kept), so the only possible error is a ``no_match`` read as ``match`` for those 
 a random wrong name matching a known key needs a 64-bit pair collision (≈ 5·10⁻²⁰ per check).
 
 File ``<settings.var_dir>/verify/<index id>.lsv``: ``LSVIDX1\\n``, a 4-byte little-endian
-header length, the header (UTF-8 JSON), zero padding to a multiple of 64, then ``keys`` and
-``pairs`` as little-endian uint64. The header names the table, version, kind, key id and
+header length, the header (UTF-8 JSON), zero padding to a multiple of 64, then ``keys``, ``pairs`` (and
+``regions`` when the header names a ``region_column``) as little-endian uint64. The header names the table, version, kind, key id and
 counts, holds ``body_sm3`` (SM3 of the two arrays) and ``mac`` (HMAC-SM3 under K of the
 header without ``mac``). ``VerifyIndex.load`` refuses a file whose SM3 or tag differs, then
 memory-maps the arrays."""
@@ -56,6 +60,7 @@ from longshu.sharing.verify_errors import (
     IndexBuildFailed,
     IndexNotFound,
     IndexTampered,
+    IndexWithoutRegions,
     MalformedAttribute,
     MalformedBatch,
 )
@@ -79,6 +84,17 @@ CONSUMER = "platform:sharing"
 CHUNK_ROWS = 2_000_000
 _BLOCK = 1 << 24
 BUCKET_BITS = 24
+NO_REGION = np.uint64(2**64 - 1)  # a missing or non-numeric code: in no grant's regions
+
+
+def region_numbers(codes: Sequence[object]) -> np.ndarray:
+    """Region codes as uint64 (digits only, up to 19 of them); anything else ``NO_REGION``."""
+    out = np.full(len(codes), NO_REGION, dtype=np.uint64)
+    for i, code in enumerate(codes):
+        text = str(code).strip() if code is not None else ""
+        if text.isascii() and text.isdigit() and len(text) <= 19:
+            out[i] = np.uint64(int(text))
+    return out
 
 
 def index_dir() -> Path:
@@ -93,8 +109,13 @@ class VerifyIndex:
         self.header = header
         self.kind: str = header["kind"]
         self._key = key
-        self._keys, self._pairs = arrays
+        self._keys, self._pairs, self._regions = arrays
         self._shift, self._starts = _buckets(self._keys)
+
+    @property
+    def region_column(self) -> str | None:
+        """The column whose codes the index keeps per record (None: no regions kept)."""
+        return self.header.get("region_column")
 
     # --- loading ---------------------------------------------------------------------------
 
@@ -126,27 +147,43 @@ class VerifyIndex:
         if not equal(key.mac(_canonical(header)), tag):
             raise IndexTampered(name=path.name, detail="HMAC-SM3 tag mismatch")
         n = int(header["records"])
-        if path.stat().st_size != body_start + 16 * n:
+        arrays = 3 if header.get("region_column") else 2
+        if path.stat().st_size != body_start + 8 * arrays * n:
             raise IndexTampered(name=path.name, detail="wrong size")
         body = (
-            np.memmap(path, dtype="<u8", mode="r", offset=body_start, shape=(2 * n,))
+            np.memmap(path, dtype="<u8", mode="r", offset=body_start, shape=(arrays * n,))
             if n
             else (np.zeros(0, "<u8"))
         )
         if _body_sm3(body) != header["body_sm3"]:
             raise IndexTampered(name=path.name, detail="SM3 mismatch")
-        return cls(path, header, key, (body[:n], body[n:]))
+        regions = body[2 * n :] if arrays == 3 else None
+        return cls(path, header, key, (body[:n], body[n : 2 * n], regions))
 
     # --- checking --------------------------------------------------------------------------
 
-    def check(self, key: str, attribute: str) -> Answer:
+    def check(self, key: str, attribute: str, regions: Sequence[str] | None = None) -> Answer:
         """核验 one record: ``match``, ``no_match`` (key known, name differs) or ``not_found``.
-        ``MalformedKey`` / ``MalformedAttribute`` for input that cannot be a record."""
+        ``MalformedKey`` / ``MalformedAttribute`` for input that cannot be a record.
+        ``regions``: only records of these codes are seen (an index without regions refuses:
+        ``IndexWithoutRegions``)."""
         normal = normalise_key(self.kind, key)
         name = checked_name(attribute)
-        return self._answer(*self._key.digests([normal], [name]))[0]
+        return self._answer(*self._key.digests([normal], [name]), self._allowed(regions))[0]
 
-    def check_many(self, keys: Sequence[str], attributes: Sequence[str]) -> list[str]:
+    def _allowed(self, regions: Sequence[str] | None) -> np.ndarray | None:
+        if regions is None:
+            return None
+        if self._regions is None:
+            raise IndexWithoutRegions(name=self.path.name)
+        return np.unique(region_numbers(list(regions)))
+
+    def check_many(
+        self,
+        keys: Sequence[str],
+        attributes: Sequence[str],
+        regions: Sequence[str] | None = None,
+    ) -> list[str]:
         """``check`` for each pair, vectorised. If any item is malformed, ``MalformedBatch``
         lists every bad position and nothing is checked."""
         if len(keys) != len(attributes):
@@ -159,11 +196,14 @@ class VerifyIndex:
                 problems[position] = "name"
         if problems:
             raise MalformedBatch(sorted(problems.items()))
+        allowed = self._allowed(regions)
         if not cleaned:
             return []
-        return self._answer(*self._key.digests(cleaned, names))
+        return self._answer(*self._key.digests(cleaned, names), allowed)
 
-    def _answer(self, key_digests: np.ndarray, pair_digests: np.ndarray) -> list[str]:
+    def _answer(
+        self, key_digests: np.ndarray, pair_digests: np.ndarray, allowed: np.ndarray | None = None
+    ) -> list[str]:
         keys, pairs = self._keys, self._pairs
         n = len(keys)
         if n == 0:
@@ -179,6 +219,8 @@ class VerifyIndex:
             live = np.flatnonzero(size > step)
             at = lo[live] + step
             same = keys[at] == key_digests[live]
+            if allowed is not None:  # records outside the grant's regions are not there
+                same &= np.isin(self._regions[at], allowed)
             hit = live[same]
             found[hit] = True
             # a key held with several names has several entries: any of them may match
@@ -194,7 +236,8 @@ class VerifyIndex:
         size = self.path.stat().st_size
         records = int(self.header["records"])
         fields = (
-            "index_id", "table", "version", "kind", "key_column", "attribute_column", "key_id",
+            "index_id", "table", "version", "kind", "key_column", "attribute_column",
+            "region_column", "key_id",
             "rows_read", "records", "distinct_keys", "duplicate_keys", "skipped_malformed",
             "build_seconds", "built_at", "body_sm3", "hash",
         )  # fmt: skip
@@ -255,9 +298,12 @@ def build_grant(table: str, version: int, columns: Sequence[str]) -> Grant:
     )
 
 
-def _chunk_sql(table: str, key: str, attribute: str, chunks: int, part: int) -> str:
+def _chunk_sql(
+    table: str, key: str, attribute: str, chunks: int, part: int, region: str | None = None
+) -> str:
     k = _quote(key)
-    sql = f"SELECT {k}, {_quote(attribute)} FROM {table} WHERE {k} IS NOT NULL"
+    columns = f"{k}, {_quote(attribute)}" + (f", {_quote(region)}" if region else "")
+    sql = f"SELECT {columns} FROM {table} WHERE {k} IS NOT NULL"
     if chunks > 1:
         # rows split by their key's last characters, so each read holds ~1/chunks of them
         spread = (
@@ -276,14 +322,16 @@ def build_index(
     kind: str,
     key_column: str,
     attribute_column: str,
+    region_column: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
     store: KeyStore | None = None,
 ) -> VerifyIndex:
     """Build, write and load the index of ``table`` at ``version`` (None: the newest ready).
 
-    Reads the two columns through ``lake.access`` under a platform grant, in parts of about
-    ``chunk_rows`` rows (each read is a ``lake.accessed`` event). Rows with a NULL or malformed
-    key are skipped and counted; a NULL name is indexed as empty (it never matches)."""
+    Reads the two columns (and ``region_column``, kept per record for region-limited
+    grants) through ``lake.access`` under a platform grant, in parts of about ``chunk_rows``
+    rows (each read is a ``lake.accessed`` event). Rows with a NULL or malformed key are
+    skipped and counted; a NULL name is indexed as empty (it never matches)."""
     check_kind(kind)
     started = time.perf_counter()
     lake_table = tables.get_table(session, table)
@@ -292,16 +340,18 @@ def build_index(
     made = index_key(index_id, store)
     assert made is not None  # create=True always gives a key
     key_dataset, key_id, key = made
-    grant = build_grant(lake_table.name, lake_version.number, (key_column, attribute_column))
+    read = (key_column, attribute_column) + ((region_column,) if region_column else ())
+    grant = build_grant(lake_table.name, lake_version.number, read)
     chunks = max(1, -(-int(lake_version.rows or 0) // chunk_rows))
-    key_parts, pair_parts = [], []
+    key_parts, pair_parts, region_parts = [], [], []
     rows_read = skipped = 0
     for part in range(chunks):
-        sql = _chunk_sql(lake_table.name, key_column, attribute_column, chunks, part)
+        sql = _chunk_sql(lake_table.name, key_column, attribute_column, chunks, part, region_column)
         data = lake.access(session, actor, grant, sql, at={lake_table.name: lake_version.number})
         rows_read += data.rows
         raw_keys = data.data.column(0).cast(pa.string()).to_pylist()
         raw_names = data.data.column(1).cast(pa.string()).to_pylist()
+        raw_regions = data.data.column(2).cast(pa.string()).to_pylist() if region_column else []
         del data
         cleaned = clean_keys(raw_keys)
         bad = {position for position, _ in key_problems(kind, cleaned)}
@@ -309,20 +359,32 @@ def build_index(
             skipped += len(bad)
             cleaned = [k for i, k in enumerate(cleaned) if i not in bad]
             raw_names = [v for i, v in enumerate(raw_names) if i not in bad]
+            raw_regions = [v for i, v in enumerate(raw_regions) if i not in bad]
         names = normalise_names(raw_names)
         key_digests, pair_digests = key.digests(cleaned, names)
         key_parts.append(key_digests)
         pair_parts.append(pair_digests)
+        if region_column:
+            region_parts.append(region_numbers(raw_regions))
     keys = np.concatenate(key_parts) if key_parts else np.zeros(0, np.uint64)
     pairs = np.concatenate(pair_parts) if pair_parts else np.zeros(0, np.uint64)
-    del key_parts, pair_parts
-    order = np.lexsort((pairs, keys))
+    regions = (
+        (np.concatenate(region_parts) if region_parts else np.zeros(0, np.uint64))
+        if region_column
+        else None
+    )
+    del key_parts, pair_parts, region_parts
+    order = np.lexsort((pairs, keys) if regions is None else (regions, pairs, keys))
     keys, pairs = keys[order], pairs[order]
+    regions = regions[order] if regions is not None else None
     del order
-    if keys.size:
+    if keys.size:  # identical rows once (a row's region is part of what makes it)
         keep = np.ones(keys.size, dtype=bool)
-        keep[1:] = (keys[1:] != keys[:-1]) | (pairs[1:] != pairs[:-1])  # identical rows once
+        keep[1:] = (keys[1:] != keys[:-1]) | (pairs[1:] != pairs[:-1])
+        if regions is not None:
+            keep[1:] |= regions[1:] != regions[:-1]
         keys, pairs = keys[keep], pairs[keep]
+        regions = regions[keep] if regions is not None else None
     distinct = int(np.count_nonzero(keys[1:] != keys[:-1]) + 1) if keys.size else 0
     header = {
         "format": FORMAT,
@@ -333,6 +395,7 @@ def build_index(
         "kind": kind,
         "key_column": key_column,
         "attribute_column": attribute_column,
+        **({"region_column": region_column} if region_column else {}),
         "key_dataset": key_dataset,
         "key_id": key_id,
         "hash": "hmac-sm3, first 64 bits",
@@ -343,7 +406,7 @@ def build_index(
         "skipped_malformed": skipped,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    body = np.concatenate([keys, pairs]).astype("<u8")
+    body = np.concatenate([keys, pairs] + ([regions] if regions is not None else [])).astype("<u8")
     header["body_sm3"] = _body_sm3(body)
     header["build_seconds"] = round(time.perf_counter() - started, 3)
     header["mac"] = key.mac(_canonical(header)).hex()

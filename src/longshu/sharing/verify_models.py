@@ -29,6 +29,8 @@ class VerifySetup(Base):
     kind: Mapped[str] = mapped_column(String(20))  # resident | enterprise | licence
     key_column: Mapped[str] = mapped_column(String(128))
     attribute_column: Mapped[str] = mapped_column(String(128))
+    # kept per record so region-limited grants can verify (None: the table has no region field)
+    region_column: Mapped[str | None] = mapped_column(String(128))
     configured_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -52,6 +54,7 @@ class VerifyIndexRecord(Base):
     kind: Mapped[str] = mapped_column(String(20))
     key_column: Mapped[str] = mapped_column(String(128))
     attribute_column: Mapped[str] = mapped_column(String(128))
+    region_column: Mapped[str | None] = mapped_column(String(128))
     index_id: Mapped[str | None] = mapped_column(String(200))
     path: Mapped[str | None] = mapped_column(Text)
     records: Mapped[int | None] = mapped_column(BigInteger)

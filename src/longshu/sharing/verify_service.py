@@ -44,6 +44,7 @@ from longshu.governance import scans
 from longshu.lake import tables
 from longshu.security import access
 from longshu.sharing import ratelimit
+from longshu.sharing import requests as share_requests
 from longshu.sharing.errors import GrantNotFound, ModeNotGranted
 from longshu.sharing.grants import lake_grant
 from longshu.sharing.models import ShareGrant
@@ -139,9 +140,12 @@ def configure(
     kind: str | None = None,
     key_column: str | None = None,
     attribute_column: str | None = None,
+    region_column: str | None = None,
 ) -> VerifySetup:
     """Set up (or change) a resource's verification; the providing department (or the
-    bureau) only. Columns left out are taken from ``propose``. Builds nothing: ``build``."""
+    bureau) only. Columns left out are taken from ``propose``; the region column (kept per
+    record, so grants limited to regions can verify) from the resource's 行政区划 field.
+    Builds nothing: ``build``."""
     resource, table = _resource_table(session, resource_id)
     access.require(actor, "sharing.review", resource)
     proposal = propose(session, resource_id) or {}
@@ -160,17 +164,23 @@ def configure(
         raise VerifySetupInvalid(
             detail="the key and attribute are two different fields of the resource"
         )
+    region_column = region_column or share_requests.region_column(resource)
+    if region_column is not None and (
+        region_column not in names or region_column in (key_column, attribute_column)
+    ):
+        raise VerifySetupInvalid(detail="the region column is another field of the resource")
     setup = get_setup(session, resource_id)
     if setup is None:
         setup = VerifySetup(resource_id=resource_id, provider_org_id=resource.provider_org_id)
         session.add(setup)
     setup.table_name, setup.kind = table, kind
     setup.key_column, setup.attribute_column = key_column, attribute_column
+    setup.region_column = region_column
     setup.configured_by, setup.updated_at = actor.id, utcnow()
     session.flush()
     events.emit(
         session, SETUP, actor, subject=setup, resource_id=resource_id, table=table, kind=kind,
-        key_column=key_column, attribute_column=attribute_column,
+        key_column=key_column, attribute_column=attribute_column, region_column=region_column,
     )  # fmt: skip
     return setup
 
@@ -200,7 +210,8 @@ def build_for(
     record = VerifyIndexRecord(
         setup_id=setup.id, resource_id=setup.resource_id, table_name=setup.table_name,
         version=number, kind=setup.kind, key_column=setup.key_column,
-        attribute_column=setup.attribute_column, status="building",
+        attribute_column=setup.attribute_column, region_column=setup.region_column,
+        status="building",
     )  # fmt: skip
     session.add(record)
     session.flush()
@@ -211,6 +222,7 @@ def build_for(
         index = build_index(
             session, SYSTEM, setup.table_name, version=number, kind=setup.kind,
             key_column=setup.key_column, attribute_column=setup.attribute_column,
+            region_column=setup.region_column,
         )  # fmt: skip
     except Exception as exc:  # odd data must not stall the event queue
         savepoint.rollback()
@@ -313,6 +325,7 @@ def _ready_for(session: Session, setup: VerifySetup, version: int) -> bool:
             VerifyIndexRecord.kind == setup.kind,
             VerifyIndexRecord.key_column == setup.key_column,
             VerifyIndexRecord.attribute_column == setup.attribute_column,
+            VerifyIndexRecord.region_column.is_not_distinct_from(setup.region_column),
         )
         .limit(1)
     )
@@ -587,8 +600,6 @@ def _grant_for_use(session: Session, actor: Actor, grant_id: int) -> ShareGrant:
     if "verify" not in grant.modes:
         raise ModeNotGranted(grant=grant.id, mode="verify")
     lake_grant(grant)  # revoked or past its validity: GrantInactive (marks an expired one)
-    if grant.region_column and grant.regions:
-        raise VerifyRegionScoped(grant=grant.id)
     return grant
 
 
@@ -624,7 +635,15 @@ def verify(
     index, current = serving_index(session, grant.resource_id)
     if not {current.key_column, current.attribute_column} <= set(grant.fields):
         raise VerifyColumnsNotGranted(grant=grant.id)
-    answers = [index.check(keys[0], names[0])] if single else index.check_many(keys, names)
+    # a grant limited to regions sees the records of its codes only, as its queries do
+    regions = list(grant.regions) if grant.region_column and grant.regions else None
+    if regions is not None and index.region_column != grant.region_column:
+        raise VerifyRegionScoped(grant=grant.id)
+    answers = (
+        [index.check(keys[0], names[0], regions)]
+        if single
+        else index.check_many(keys, names, regions)
+    )
     USAGE.record(grant.id, actor, answers)
     misses = sum(1 for a in answers if a in GUARD_MISSES)
     try:
