@@ -100,12 +100,29 @@ def settings(var_dir: Path, _schema_source: str, db: Database) -> Settings:
     return get_settings()
 
 
+@pytest.fixture(scope="session")
+def _pg_database(_schema_source: str) -> Iterator[Database | None]:
+    """PostgreSQL: one engine for the run, so its pooled connections outlive a test (a new
+    server connection is a new backend process: milliseconds each, several a test)."""
+    if BACKEND != "pg":
+        yield None
+        return
+    database = Database(_schema_source)
+    yield database
+    database.dispose()
+
+
 @pytest.fixture
-def db(_schema_source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+def db(
+    _schema_source: str,
+    _pg_database: Database | None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Database]:
     """A clean database for each test, with inline event delivery."""
-    if BACKEND == "pg":
+    if _pg_database is not None:
         url = _schema_source
-        database = Database(url)
+        database = _pg_database
         _truncate_all(database)
     else:
         path = tmp_path / "longshu.db"
@@ -132,7 +149,8 @@ def db(_schema_source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     _forget_verify_usage()
     events.set_dispatcher(None)
     set_database(None)
-    database.dispose()
+    if database is not _pg_database:
+        database.dispose()
 
 
 def _forget_verify_usage() -> None:
@@ -143,9 +161,28 @@ def _forget_verify_usage() -> None:
 
 
 def _truncate_all(database: Database) -> None:
-    names = ", ".join(f'"{t.name}"' for t in load_all().metadata.sorted_tables)
+    """Empty the tables a test wrote to and restart every used sequence. A TRUNCATE of all
+    55 tables cost 0.13 s a test (1,600 tests); most tests touch a few tables."""
+    tables = load_all().metadata.sorted_tables
+    probe = " UNION ALL ".join(
+        f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in tables
+    )
     with database.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        used = list(conn.execute(text(probe)).scalars())
+        if used:
+            names = ", ".join(f'"{name}"' for name in used)
+            conn.execute(text(f"TRUNCATE {names} CASCADE"))
+        sequences = list(
+            conn.execute(
+                text(
+                    "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename)"
+                    " FROM pg_sequences WHERE schemaname = current_schema()"
+                    " AND last_value IS NOT NULL"
+                )
+            ).scalars()
+        )
+        if sequences:
+            conn.execute(text("SELECT " + ", ".join(f"setval('{q}', 1, false)" for q in sequences)))
 
 
 @pytest.fixture

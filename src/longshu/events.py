@@ -257,10 +257,31 @@ def inline_dispatcher(session: Session) -> None:
 def deliver_pending(
     new_session: Callable[[], Session], subscribers: Iterable[Subscriber] | None = None
 ) -> int:
-    """Deliver every pending event to every subscriber, in id order. Returns deliveries made."""
+    """Deliver every pending event to every subscriber, in id order. Returns deliveries made.
+
+    One read-only session finds, for every subscriber, what is pending and whether its
+    cursor may move (a few indexed queries each, one connection for all of them); each
+    delivery then runs in its own transaction."""
+    subs = list(subscribers or SUBSCRIBERS.values())
+    horizon = utcnow() - dt.timedelta(seconds=SETTLE_SECONDS)
+    with new_session() as session:
+        cursors = select(SubscriberCursor.subscriber, SubscriberCursor.settled_id).where(
+            SubscriberCursor.subscriber.in_([sub.name for sub in subs])
+        )
+        settled: dict[str, int] = {name: mark for name, mark in session.execute(cursors)}
+        plans = []
+        for sub in subs:
+            mark = settled.get(sub.name)
+            oldest = session.scalar(
+                select(Event.occurred_at).where(Event.id > (mark or 0)).order_by(Event.id).limit(1)
+            )
+            settle = mark is None or (oldest is not None and oldest <= horizon)
+            plans.append((sub, _pending(session, sub, mark or 0), settle))
     delivered = 0
-    for sub in list(subscribers or SUBSCRIBERS.values()):
-        delivered += _deliver_to(new_session, sub)
+    for sub, pending, settle in plans:
+        delivered += _deliver_events(new_session, sub, pending)
+        if settle:
+            _advance_cursor(new_session, sub.name)
     return delivered
 
 
@@ -276,23 +297,26 @@ def _wanted_types(sub: Subscriber) -> Any:
     return or_(*conditions)
 
 
-def _deliver_to(new_session: Callable[[], Session], sub: Subscriber) -> int:
+def _pending(session: Session, sub: Subscriber, settled: int) -> list[tuple[int, str]]:
+    """Events after ``settled`` the subscriber wants and has not handled. The database sets
+    aside what is delivered or not wanted: the events since the settled mark (up to
+    SETTLE_SECONDS of them) are not read into Python on every commit."""
+    handled = (
+        select(EventDelivery.event_id)
+        .where(EventDelivery.subscriber == sub.name, EventDelivery.event_id == Event.id)
+        .exists()
+    )
+    query = select(Event.id, Event.type).where(Event.id > settled, ~handled)
+    wanted = _wanted_types(sub)
+    if wanted is not None:
+        query = query.where(wanted)
+    return [(eid, etype) for eid, etype in session.execute(query.order_by(Event.id))]
+
+
+def _deliver_events(
+    new_session: Callable[[], Session], sub: Subscriber, pending: list[tuple[int, str]]
+) -> int:
     delivered = 0
-    with new_session() as session:
-        cursor = session.get(SubscriberCursor, sub.name)
-        settled = cursor.settled_id if cursor else 0
-        # the database sets aside what is delivered or not wanted: the events since the
-        # settled mark (up to SETTLE_SECONDS of them) are not read into Python on every commit
-        handled = (
-            select(EventDelivery.event_id)
-            .where(EventDelivery.subscriber == sub.name, EventDelivery.event_id == Event.id)
-            .exists()
-        )
-        query = select(Event.id, Event.type).where(Event.id > settled, ~handled)
-        wanted = _wanted_types(sub)
-        if wanted is not None:
-            query = query.where(wanted)
-        pending = [(eid, etype) for eid, etype in session.execute(query.order_by(Event.id))]
     for event_id, event_type in pending:
         if not sub.wants(event_type):
             continue
@@ -312,7 +336,6 @@ def _deliver_to(new_session: Callable[[], Session], sub: Subscriber) -> int:
                     "subscriber failed", extra={"subscriber": sub.name, "event_id": event_id}
                 )
                 break  # keep order: later events wait until this one succeeds
-    _advance_cursor(new_session, sub.name)
     return delivered
 
 
@@ -320,16 +343,6 @@ def _advance_cursor(new_session: Callable[[], Session], name: str) -> None:
     """Move the settled mark past events that are old enough and delivered or not wanted."""
     sub = SUBSCRIBERS.get(name)
     horizon = utcnow() - dt.timedelta(seconds=SETTLE_SECONDS)
-    with new_session() as session:  # most calls: nothing old enough to settle, no write
-        found = session.get(SubscriberCursor, name)
-        oldest = session.scalar(
-            select(Event.occurred_at)
-            .where(Event.id > (found.settled_id if found else 0))
-            .order_by(Event.id)
-            .limit(1)
-        )
-    if found is not None and (oldest is None or oldest > horizon):
-        return
     with new_session() as session, session.begin():
         # locked: two processes moving the mark at once must not move it back (SQLite: the
         # write lock at BEGIN, as a read-then-write upgrade fails at once under contention)
