@@ -45,6 +45,7 @@ ROUTER_MODULES = [
     "longshu.sharing.api_credentials",
     "longshu.sharing.views",
     "longshu.sharing.views_grants",
+    "longshu.sharing.views_verify",
     "longshu.sharing.views_exchange",
     "longshu.sharing.views_flows",
     "longshu.pages",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from sqlalchemy import select, update
-from tests.conftest import bearer_for
+from tests.conftest import bearer_for, csrf_of
 
 from longshu import ids
 from longshu.actor import SYSTEM
@@ -503,3 +503,34 @@ def test_usage_still_in_memory_is_written_when_the_server_stops(app, db, people,
     with db.session() as s:
         usage = s.scalar(select(GrantUsage).where(GrantUsage.grant_id == grant_id))
         assert (usage.calls, usage.checks) == (2, 2)
+
+
+# --- the provider's console page -----------------------------------------------------------------
+
+
+def test_the_providers_console_page_sets_up_builds_and_shows_the_index(client, people, parties):
+    provider, rid = parties["provider"], people["resource"]
+    page = client.get("/console/sharing/verify", headers=provider)
+    assert page.status_code == 200 and f'data-testid="verify-{rid}"' in page.text
+    assert "尚无可用的核验索引" in page.text  # Chinese first
+    csrf = csrf_of(client)
+    blank = {"csrf_token": csrf, "kind": "", "key_column": "", "attribute_column": "",
+             "region_column": ""}  # fmt: skip
+    same = blank | {"key_column": "xm", "attribute_column": "xm"}
+    refused = client.post(f"/console/sharing/verify/{rid}/setup", data=same, headers=provider)
+    assert refused.status_code == 422 and 'data-testid="verify-error"' in refused.text
+    assert client.get(f"{API}/verify/setups/{rid}", headers=provider).json()["setup"] is None
+    saved = client.post(f"/console/sharing/verify/{rid}/setup", data=blank, headers=provider)
+    assert saved.status_code == 303  # blank fields: the scan's proposal
+    setup = client.get(f"{API}/verify/setups/{rid}", headers=provider).json()["setup"]
+    assert (setup["key_column"], setup["attribute_column"], setup["region_column"]) == (
+        "sfzh", "xm", "xzqh",
+    )  # fmt: skip
+    built = client.post(f"/console/sharing/verify/{rid}/build", data={"csrf_token": csrf},
+                        headers=provider)  # fmt: skip
+    assert built.status_code == 303
+    shown = client.get("/console/sharing/verify", headers=provider).text
+    assert f'data-testid="verify-ready-{rid}"' in shown and "区划代码取自 xzqh" in shown
+    english = client.get("/console/sharing/verify?lang=en", headers=provider).text
+    assert "Build the index now" in english
+    assert client.get("/console/sharing/verify", headers=parties["holder"]).status_code == 403

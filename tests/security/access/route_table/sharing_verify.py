@@ -1,4 +1,5 @@
-"""Verification (核验) over HTTP: checks within a grant, and the provider's setup."""
+"""Verification (核验) over HTTP: checks within a grant, and the provider's setup (API and
+its console page)."""
 
 REQUESTERS = {"data_consumer", "dept_data_admin", "dept_reviewer", "chief_data_officer"}
 REVIEWERS = {"dept_reviewer", "platform_admin", "bureau_reviewer"}
@@ -10,4 +11,7 @@ ROUTES: dict[str, set[str]] = {
     "PUT /api/v1/sharing/verify/setups/{resource_id}": REVIEWERS,
     "POST /api/v1/sharing/verify/setups/{resource_id}/build": REVIEWERS,
     "GET /api/v1/sharing/verify/indexes": REVIEWERS,
+    "GET /console/sharing/verify": REVIEWERS,
+    "POST /console/sharing/verify/{resource_id}/setup": REVIEWERS,
+    "POST /console/sharing/verify/{resource_id}/build": REVIEWERS,
 }
