@@ -318,3 +318,12 @@ def test_concurrent_usage_counts_are_never_lost(db, query_grant):
 def test_stranger_ids_are_valid_and_distinct():
     found = stranger_ids(50)
     assert len(set(found)) == 50 and all(len(n) == 18 for n in found)
+
+
+def test_a_cool_down_is_never_reported_a_second_longer_than_it_is(redis_backend):
+    """(now + 900) - now is 900.0000000000001 for some clock readings (1.4 % of them): the
+    seconds left were once reported as 901."""
+    store = _process(redis_backend)
+    now = 1008.1640000000001
+    store._cooling["eg:cool:1:app:41"] = (now + 900, now)
+    assert store._cool_left("eg:cool:1:app:41", now) == 900

@@ -289,7 +289,8 @@ class LeasedCounters:
 
     def _cool_left(self, key: str, now: float) -> int:
         found = self._cooling.get(key)
-        return max(1, math.ceil(found[0] - now)) if found and found[0] > now else 0
+        # (now + ttl) - now may come back a hair above ttl in floating point: not a second more
+        return max(1, math.ceil(found[0] - now - 1e-6)) if found and found[0] > now else 0
 
     def _cool_stale(self, key: str, now: float) -> bool:
         found = self._cooling.get(key)
