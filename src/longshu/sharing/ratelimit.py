@@ -7,7 +7,8 @@ every process), two counters a call:
 - the calling credential (the actor: ``app:<id>`` or ``user:<id>``) across all its grants,
   at most ``LONGSHU_SHARING_CREDENTIAL_PER_MINUTE`` (60,000).
 
-A refused call still counts in its window. Over a limit: ``RateLimited`` (429) with
+A refused call still counts in its window (in this process's counters; shared through Redis,
+a process that knows the window is used up asks Redis nothing more). Over a limit: ``RateLimited`` (429) with
 ``Retry-After`` = seconds to the next minute, and one ``sharing.rate_limited`` event per
 counter and window (not one per refused call).
 
@@ -311,9 +312,10 @@ class LeasedCounters:
             if blocks or (peek and self._cool_stale(peek, now)):
                 self.round_trips += 1
                 totals, cool = self.shared.lease(blocks, ttl, peek)
+                limit_of = dict(limits)
                 for (key, size), total in zip(blocks, totals, strict=True):
                     lease = self._leases[key]
-                    limit = dict(limits)[key]
+                    limit = limit_of[key]
                     lease.left += max(0, min(size, limit - (total - size)))
                     lease.total = total
                 if peek:

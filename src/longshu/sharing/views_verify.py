@@ -15,11 +15,10 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from longshu.catalog.models import Resource
-from longshu.errors import LongshuError
-from longshu.lake import tables
-from longshu.security import access
+from longshu.errors import Forbidden, LongshuError
 from longshu.security.context import Ctx, requires
 from longshu.sharing import verify_service
+from longshu.sharing.verify_api_errors import VerifyResourceNotFound
 from longshu.sharing.verify_keys import KINDS
 from longshu.sharing.verify_models import VerifyIndexRecord, VerifySetup
 from longshu.sharing.views import is_bureau
@@ -52,11 +51,10 @@ def _rows(ctx: Ctx) -> list[VerifyRow]:
         query = query.where(Resource.provider_org_id == ctx.actor.org_id)
     rows = []
     for resource in ctx.session.scalars(query.limit(200)):
-        if not tables.tables_for_resource(ctx.session, resource.id):
+        try:  # the service's own checks: a lake table, and the actor may review the resource
+            setup, proposal = verify_service.setup_and_proposal(ctx.session, ctx.actor, resource.id)
+        except (VerifyResourceNotFound, Forbidden):
             continue
-        if not access.decide(ctx.actor, "sharing.review", resource):
-            continue
-        setup, proposal = verify_service.setup_and_proposal(ctx.session, ctx.actor, resource.id)
         records = verify_service.indexes(ctx.session, ctx.actor, resource.id)
         ready = next((r for r in records if r.status == "ready"), None)
         rows.append(VerifyRow(resource, setup, proposal, ready, records[0] if records else None))
